@@ -1,0 +1,46 @@
+"""Learning algorithms of the zoo suite.
+
+Each agent is built from its frozen config dataclass by :func:`build_agent`; ``AGENT_CONFIGS`` maps each
+``agent=NAME`` choice to that dataclass, so the runner can validate a config before any work starts.
+
+This package never imports ``envs``, ``zoo``, Hydra or wandb.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from agents.protocol import Agent, Batch, action_mask_from
+from agents.tabular import PlannerAgent, PlannerConfig, TabularAgent, TabularConfig
+
+AGENT_CONFIGS: dict[str, type] = {
+    "q": TabularConfig,
+    "sarsa": TabularConfig,
+    "vi": PlannerConfig,
+}
+"""``agent=NAME`` choice -> its config dataclass (the config's ``name`` field selects the variant)."""
+
+
+def build_agent(
+    cfg: Any,
+    observation_space: gymnasium.Space,
+    action_space: gymnasium.Space,
+    rng: np.random.Generator,
+    device: str = "cpu",
+) -> Agent:
+    """Build the agent that ``cfg`` (one of the ``AGENT_CONFIGS`` dataclasses) describes.
+
+    Raises ``ValueError`` with one line naming the problem when the agent cannot act in these spaces
+    (e.g. a tabular agent on a Box observation space).
+    """
+    if isinstance(cfg, TabularConfig):
+        return TabularAgent(cfg, observation_space, action_space, rng)
+    if isinstance(cfg, PlannerConfig):
+        return PlannerAgent(cfg, observation_space, action_space, rng)
+    raise ValueError(f"no agent is built from {type(cfg).__name__}; known agents: {', '.join(AGENT_CONFIGS)}")
+
+
+__all__ = ["AGENT_CONFIGS", "Agent", "Batch", "action_mask_from", "build_agent"]

@@ -1,0 +1,33 @@
+"""Shared test setup: tests never touch the network, and wandb runs offline in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _offline_wandb(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path_factory.getbasetemp()))
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+
+
+def train_cmd(*overrides: str) -> list[str]:
+    """argv for ``python train.py OVERRIDES`` with the interpreter running the tests."""
+    return [sys.executable, str(ROOT / "train.py"), *overrides]
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment for CLI subprocesses: offline wandb, no colour codes, one thread."""
+    env = dict(os.environ)
+    env.update({"WANDB_MODE": "offline", "WANDB_SILENT": "true", "NO_COLOR": "1", "OMP_NUM_THREADS": "1",
+                "HYDRA_FULL_ERROR": "0"})
+    env.pop("WANDB_API_KEY", None)
+    return env

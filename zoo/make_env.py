@@ -1,0 +1,44 @@
+"""Build Gymnasium envs from an :class:`~zoo.config.EnvConfig`, with one-line errors for user mistakes."""
+
+from __future__ import annotations
+
+import gymnasium
+
+import envs
+from zoo.config import EnvConfig
+from zoo.errors import ConfigError
+
+
+def zoo_env_ids() -> list[str]:
+    """Every env id registered under the ``zoo/`` namespace."""
+    return sorted(k for k in gymnasium.registry if k.startswith(f"{envs.registry.NAMESPACE}/"))
+
+
+def make_env(cfg: EnvConfig, seed: int | None = None, render_mode: str | None = None) -> gymnasium.Env:
+    """``gymnasium.make(cfg.id, **cfg.kwargs)``, reset once with ``seed`` so later unseeded resets continue it.
+
+    Raises :class:`ConfigError` naming the id and the valid choices when the id is unknown, and naming the
+    bad keyword when the env rejects one of ``cfg.kwargs``.
+    """
+    kwargs = dict(cfg.kwargs)
+    if cfg.max_episode_steps is not None:
+        kwargs["max_episode_steps"] = cfg.max_episode_steps
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    try:
+        env = gymnasium.make(cfg.id, **kwargs)
+    except (gymnasium.error.Error, ModuleNotFoundError) as exc:
+        raise ConfigError(
+            f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: {', '.join(zoo_env_ids())}; "
+            "any Gymnasium id works as env=gym env.id=ID"
+        ) from None
+    except TypeError as exc:
+        raise ConfigError(f"env '{cfg.id}' rejected its arguments {kwargs}: {_first_line(exc)}") from None
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    return env
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
