@@ -31,3 +31,15 @@ def subprocess_env() -> dict[str, str]:
                 "HYDRA_FULL_ERROR": "0"})
     env.pop("WANDB_API_KEY", None)
     return env
+
+
+def compose(*overrides: str, run_dir: str = "runs/test"):
+    """Compose ``conf/`` with Hydra's compose API and validate it as ``train.py`` does; returns a RunConfig."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    import train
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = hydra_compose(config_name="config", overrides=list(overrides))
+    return train.to_run_config(cfg, run_dir)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from envs.go.coords import action_to_gtp, gtp_to_action
-from envs.go.opponents import _neighbours, groups
+from envs.go.opponents import groups, neighbours
 from envs.go.state import BLACK, WHITE
 from zoo.players import RESIGN
 
@@ -200,12 +200,12 @@ def _chain_order(board: np.ndarray, colour: int) -> list[int]:
         if colour_ != colour:
             continue
         chain = set(stones)
-        start = next((p for p in stones if any(flat[q] == 0 for q in _neighbours(p, n))), stones[0])
+        start = next((p for p in stones if any(flat[q] == 0 for q in neighbours(p, n))), stones[0])
         frontier, seen_chain = [start], {start}
         while frontier:
             p = frontier.pop(0)
             order.append(p)
-            for q in _neighbours(p, n):
+            for q in neighbours(p, n):
                 if q in chain and q not in seen_chain:
                     seen_chain.add(q)
                     frontier.append(q)

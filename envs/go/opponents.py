@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 Policy = Callable[["GoState", np.random.Generator], int]
 
 
-def _neighbours(point: int, n: int) -> list[int]:
+def neighbours(point: int, n: int) -> list[int]:
     r, c = divmod(point, n)
     out = []
     if r > 0:
@@ -51,7 +51,7 @@ def groups(board: np.ndarray) -> list[tuple[int, list[int], set[int]]]:
         while stack:
             p = stack.pop()
             stones.append(p)
-            for q in _neighbours(p, n):
+            for q in neighbours(p, n):
                 if flat[q] == 0:
                     liberties.add(q)
                 elif flat[q] == colour and not seen[q]:
@@ -108,7 +108,7 @@ def fills_own_eye(state: GoState, action: int) -> bool:
     if action >= n * n:
         return False
     flat = np.asarray(state.board).reshape(-1)
-    return all(flat[q] == state.to_play for q in _neighbours(action, n))
+    return all(flat[q] == state.to_play for q in neighbours(action, n))
 
 
 def capture_policy(state: GoState, rng: np.random.Generator) -> int:

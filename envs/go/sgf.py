@@ -275,13 +275,12 @@ def write_sgf(record: GameRecord) -> str:
     """
     size = record.size
     root = [_prop("FF", ["4"]), _prop("GM", ["1"]), _prop("CA", ["UTF-8"])]
-    if "AP" not in record.properties:
-        root.append(_prop("AP", ["zoo:0.1"]))
+    root.append(_prop("AP", record.properties.get("AP") or ["zoo:0.1"]))
     root += [_prop("SZ", [str(size)]), _prop("KM", [_format_komi(record.komi)])]
     for ident, value in (("RU", record.rules), ("PB", record.black), ("PW", record.white), ("RE", record.result)):
         if value is not None:
             root.append(_prop(ident, [value]))
-    root += [_prop(k, v) for k, v in record.properties.items() if k not in _HANDLED_ROOT and v]
+    root += [_prop(k, v) for k, v in record.properties.items() if k not in _HANDLED_ROOT | {"AP"} and v]
     for ident, stones in (("AB", record.setup_black), ("AW", record.setup_white)):
         if stones:
             root.append(_prop(ident, [action_to_sgf(a, size) for a in stones]))
@@ -343,9 +342,12 @@ def _start_state(record: GameRecord, history: int, max_moves: int | None) -> GoS
             if a < len(cells):
                 cells[a] = mark
     rows = ("".join(cells[r * record.size : (r + 1) * record.size]) for r in range(record.size))
-    state = GoState.from_ascii("\n".join(rows), to_play=first, komi=record.komi, history=history)
-    state.max_moves = max_moves
-    return state
+    try:
+        return GoState.from_ascii(
+            "\n".join(rows), to_play=first, komi=record.komi, history=history, max_moves=max_moves
+        )
+    except ValueError as e:
+        raise SgfError(f"setup stones AB/AW do not make a legal position: {e}") from None
 
 
 def record_to_state(record: GameRecord, history: int = 8, max_moves: int | None = None) -> GoState:
@@ -356,7 +358,12 @@ def record_to_state(record: GameRecord, history: int = 8, max_moves: int | None 
     """
     from envs.go.state import IllegalMoveError
 
-    state = _start_state(record, history, max_moves)
+    try:
+        state = _start_state(record, history, max_moves)
+    except SgfError:
+        raise
+    except ValueError as e:
+        raise SgfError(f"cannot start the game of this record: {e}") from None
     for number, (colour, action) in enumerate(record.moves, start=1):
         name = "B" if colour == BLACK else "W"
         where = f"move {number} {name}[{action_to_sgf(action, record.size)}]"

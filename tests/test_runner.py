@@ -1,0 +1,117 @@
+"""The runner end to end: run directory contents, resume, kill -9 and Ctrl-C safety, multirun."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import compose, subprocess_env, train_cmd
+
+from zoo.checkpoint import list_checkpoints, load_checkpoint
+from zoo.errors import CheckpointError
+from zoo.logging import read_metrics
+from zoo.runner import run
+
+
+def small(tmp_path: Path, *overrides: str):
+    return compose("env=frozenlake4", "logger=csv", "progress=false", "steps=3000", "eval.every=1000",
+                   "eval.episodes=20", "checkpoint_every=1000", *overrides, run_dir=str(tmp_path / "run"))
+
+
+def test_run_writes_config_metrics_checkpoints_and_summary(tmp_path: Path) -> None:
+    summary = run(small(tmp_path))
+    run_dir = tmp_path / "run"
+    assert {"config.json", "metrics.jsonl", "metrics.csv", "summary.json"} <= {p.name for p in run_dir.iterdir()}
+    assert json.loads((run_dir / "config.json").read_text())["agent"]["name"] == "q"
+    assert summary["env_steps"] >= 3000 and summary == json.loads((run_dir / "summary.json").read_text())
+    rows = read_metrics(run_dir / "metrics.jsonl")
+    assert [r["step"] for r in rows] == sorted(r["step"] for r in rows)
+    assert any("eval/success_rate" in r for r in rows) and any("train/return_mean100" in r for r in rows)
+    assert len(list_checkpoints(run_dir)) == 3  # keep_checkpoints
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
+    cfg = small(tmp_path)
+    run(cfg)
+    newest = list_checkpoints(tmp_path / "run")[-1]
+    before = load_checkpoint(newest)
+    summary = run(replace(cfg, steps=6000, resume=str(tmp_path / "run")))
+    assert summary["env_steps"] >= 6000
+    assert summary["episodes"] > before["counters"]["episodes"]
+    steps = [r["step"] for r in read_metrics(tmp_path / "run" / "metrics.jsonl")]
+    assert steps == sorted(steps) and steps[-1] >= 6000
+
+
+def test_resume_refuses_another_agents_checkpoint(tmp_path: Path) -> None:
+    run(small(tmp_path))
+    other = compose("env=frozenlake4", "agent=vi", "logger=none", "progress=false",
+                    f"resume={tmp_path / 'run'}", run_dir=str(tmp_path / "other"))
+    with pytest.raises(CheckpointError, match="is of agent=q on env zoo/FrozenLake4x4-v0; this run is agent=vi"):
+        run(other)
+
+
+def _start(tmp_path: Path, *overrides: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        train_cmd("env=frozenlake8", "logger=csv", "progress=false", "steps=100000000", "checkpoint_every=20000",
+                  "eval.every=0", f"hydra.run.dir={tmp_path / 'run'}", *overrides),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(), cwd=tmp_path)
+
+
+def _wait_for_checkpoints(proc: subprocess.Popen, run_dir: Path, count: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list_checkpoints(run_dir)) < count:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+
+
+def test_kill_9_then_resume_loses_only_work_since_the_checkpoint(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    proc = _start(tmp_path)
+    _wait_for_checkpoints(proc, run_dir, 2)
+    proc.kill()  # SIGKILL: no handler runs
+    proc.wait(timeout=30)
+    saved = load_checkpoint(list_checkpoints(run_dir)[-1])["counters"]["env_steps"]
+    target = saved + 30000
+    resumed = subprocess.run(
+        train_cmd("env=frozenlake8", "logger=csv", "progress=false", f"steps={target}", "checkpoint_every=20000",
+                  "eval.every=0", "eval.episodes=10", f"resume={run_dir}", f"hydra.run.dir={tmp_path / 'r2'}"),
+        capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["env_steps"] >= target
+    rows = read_metrics(run_dir / "metrics.jsonl")
+    steps = [r["step"] for r in rows]
+    assert steps == sorted(steps), "metrics written after the checkpoint and before the kill must be dropped"
+    logged = [(r["step"], key) for r in rows for key in r if key != "step"]
+    assert len(logged) == len(set(logged)) and steps[-1] >= target
+    assert not list((run_dir / "checkpoints").glob("*.tmp"))
+
+
+def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    proc = _start(tmp_path)
+    _wait_for_checkpoints(proc, run_dir, 1)
+    periodic = load_checkpoint(list_checkpoints(run_dir)[-1])["counters"]["env_steps"]
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"resume={run_dir}" in out
+    assert load_checkpoint(list_checkpoints(run_dir)[-1])["counters"]["env_steps"] > periodic
+
+
+def test_multirun_makes_one_run_per_combination(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        train_cmd("-m", "agent=q,sarsa", "env=frozenlake4,cliff", "seed=0", "steps=500", "eval.episodes=5",
+                  "logger=csv", "progress=false", f"hydra.sweep.dir={tmp_path / 'sweep'}"),
+        capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    summaries = sorted((tmp_path / "sweep").glob("*/summary.json"))
+    assert [p.parent.name for p in summaries] == ["cliff-q-seed0", "cliff-sarsa-seed0", "frozenlake4-q-seed0",
+                                                  "frozenlake4-sarsa-seed0"]
