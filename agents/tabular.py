@@ -127,7 +127,7 @@ class _TableAgent:
         """An action of largest Q among the legal ones, ties broken uniformly at random."""
         values = self.q[s].tolist()
         if mask is not None:
-            values = [v if m else -np.inf for v, m in zip(values, mask.tolist())]
+            values = [v if m else -np.inf for v, m in zip(values, mask.tolist(), strict=True)]
         best = max(values)
         ties = [a for a, v in enumerate(values) if v == best]
         return ties[0] if len(ties) == 1 else ties[int(self.rng.random() * len(ties))]

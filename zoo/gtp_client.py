@@ -91,7 +91,7 @@ class GtpClient:
         try:
             line = self._lines.get(timeout=self.timeout)
         except queue.Empty:
-            self.close()
+            self.close(timeout=0.2)  # a hung engine will not quit: terminate it almost at once
             raise GtpError(f"GTP engine {self.argv[0]} gave no answer to {command!r} within {self.timeout} s") from None
         if line is None:
             self._lines.put(None)
@@ -195,8 +195,7 @@ def _chain_order(board: np.ndarray, colour: int) -> list[int]:
     n = board.shape[0]
     flat = board.reshape(-1)
     order: list[int] = []
-    seen: set[int] = set()
-    for colour_, stones, liberties in groups(board):
+    for colour_, stones, _ in groups(board):
         if colour_ != colour:
             continue
         chain = set(stones)
@@ -209,23 +208,31 @@ def _chain_order(board: np.ndarray, colour: int) -> list[int]:
                 if q in chain and q not in seen_chain:
                     seen_chain.add(q)
                     frontier.append(q)
-        seen |= chain
     return order
 
 
 def setup_position(client: GtpClient, state: GoState) -> None:
-    """Make the engine hold ``state``'s board: ``boardsize``, ``clear_board``, ``komi``, then one ``play`` per stone.
+    """Make the engine hold ``state``'s board: ``boardsize``, ``clear_board``, ``komi``, then ``play`` per stone.
 
-    The engine learns the stones but not the history, so a ko or superko ban of ``state`` is not carried over.
+    Black and white stones alternate (a colour that has run out passes), each chain grown from a stone next
+    to one of its liberties, so no stone is ever captured or suicidal on the way; a last pass leaves
+    ``state.to_play`` to move, which engines that insist on alternating colours need. The engine learns the
+    stones but not the history: a ko or superko ban of ``state`` is not carried over.
     """
     n = state.size
     client.send(f"boardsize {n}")
     client.send("clear_board")
     client.send(f"komi {state.komi:g}")
     board = np.asarray(state.board)
-    for colour, letter in ((BLACK, "b"), (WHITE, "w")):
-        for point in _chain_order(board, colour):
-            client.send(f"play {letter} {action_to_gtp(point, n)}")
+    queues = {BLACK: _chain_order(board, BLACK), WHITE: _chain_order(board, WHITE)}
+    colour = BLACK
+    while queues[BLACK] or queues[WHITE]:
+        stones = queues[colour]
+        vertex = action_to_gtp(stones.pop(0), n) if stones else "pass"
+        client.send(f"play {'b' if colour == BLACK else 'w'} {vertex}")
+        colour = -colour
+    if colour != state.to_play:
+        client.send(f"play {'b' if colour == BLACK else 'w'} pass")
 
 
 def replay_moves(client: GtpClient, size: int, komi: float, actions: list[int]) -> None:
@@ -259,13 +266,16 @@ class GtpPlayer:
     def __init__(self, client: GtpClient, name: str | None = None) -> None:
         self.client = client
         self.name = name or client.send("name")
+        self.rebuilds = 0
+        """How often the position had to be rebuilt stone by stone (see :meth:`sync`)."""
         self._mirror: GoState | None = None
 
     def reset(self) -> None:
         """Forget the mirrored position; the next move rebuilds it in the engine."""
         self._mirror = None
 
-    def _sync(self, state: GoState) -> None:
+    def sync(self, state: GoState) -> None:
+        """Make the engine hold ``state``: one ``play`` if it is the mirrored position plus one move, else a rebuild."""
         mirror = self._mirror
         if mirror is not None and mirror.size == state.size and mirror.komi == state.komi:
             if _same(mirror, state):
@@ -279,12 +289,13 @@ class GtpPlayer:
                     self._mirror = after
                     return
         self._mirror = None
+        self.rebuilds += 1
         setup_position(self.client, state)
         self._mirror = state.copy()
 
     def select_move(self, state: GoState) -> int:
         """The engine's move for ``state`` (``state`` itself is not changed)."""
-        self._sync(state)
+        self.sync(state)
         colour = "b" if state.to_play == BLACK else "w"
         reply = self.client.send(f"genmove {colour}").strip().lower()
         if reply == "resign":

@@ -34,7 +34,8 @@ rewards are still the area-score result.
 
 ``raw_env.step`` raises :class:`~envs.go.state.IllegalMoveError` (a ``ValueError``) naming the move and the
 reason. :func:`env` wraps the raw env as PettingZoo's classic games do: ``TerminateIllegalWrapper`` ends the
-game on an illegal action with reward ``-1`` for the offender and ``0`` for the other agent (with a warning),
+game on an illegal action (one not in the last ``action_mask``): reward ``-1`` for the offender, ``0`` for the
+other agent, ``terminations`` and ``truncations`` all True, and a warning through PettingZoo's logger;
 ``AssertOutOfBoundsWrapper`` rejects actions outside the action space, ``OrderEnforcingWrapper`` rejects calls
 before ``reset``.
 """

@@ -52,12 +52,14 @@ def action_to_rc(action: int, size: int) -> tuple[int, int] | None:
 def rc_to_action(row: int, col: int, size: int) -> int:
     """The action of point ``(row, col)`` (row 0 at the top)."""
     if not (0 <= row < size and 0 <= col < size):
-        raise ValueError(f"point (row={row}, col={col}) is off a {size}x{size} board: rows and columns are 0..{size - 1}")
+        raise ValueError(
+            f"point (row={row}, col={col}) is off a {size}x{size} board: rows and columns are 0..{size - 1}"
+        )
     return row * size + col
 
 
 def action_to_gtp(action: int, size: int) -> str:
-    """GTP vertex of ``action``: e.g. ``"D4"`` or ``"pass"``. Rows are counted from the bottom (``A1`` is bottom-left)."""
+    """GTP vertex of ``action``: ``"D4"`` or ``"pass"``. Rows count from the bottom (``A1`` is bottom-left)."""
     _check_size(size, len(GTP_COLUMNS), "GTP")
     rc = action_to_rc(action, size)
     if rc is None:
