@@ -30,8 +30,12 @@ def build_agent(
     action_space: gymnasium.Space,
     rng: np.random.Generator,
     device: str = "cpu",
+    net: Any = None,
 ) -> Agent:
     """Build the agent that ``cfg`` (one of the ``AGENT_CONFIGS`` dataclasses) describes.
+
+    ``net`` is the run's network config (``agents.nets`` dataclass, the ``net=`` group) for agents with a
+    network; ``None`` lets such an agent use its default net. Tabular agents ignore it.
 
     Raises ``ValueError`` with one line naming the problem when the agent cannot act in these spaces
     (e.g. a tabular agent on a Box observation space).

@@ -65,6 +65,8 @@ class RunConfig:
     """The environment (``conf/env/``)."""
     agent: Any = None
     """The agent's own config dataclass (``conf/agent/``; see ``agents.AGENT_CONFIGS``)."""
+    net: Any = None
+    """The network (``conf/net/``; an ``agents.nets`` config dataclass) for agents that have one."""
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     """Metric sinks (``conf/logger/``)."""
     eval: EvalConfig = field(default_factory=EvalConfig)

@@ -39,6 +39,26 @@ def make_env(cfg: EnvConfig, seed: int | None = None, render_mode: str | None = 
     return env
 
 
+def make_vec_env(cfg: EnvConfig, num_envs: int, seed: int | None = None) -> gymnasium.vector.VectorEnv:
+    """``num_envs`` copies of the env stepped in lockstep (Gymnasium's sync vector env), seeded ``seed + i``.
+
+    Autoreset follows Gymnasium 1.x's default (``NEXT_STEP``): the step after an episode ends returns the first
+    observation of the next one and ignores its action.
+    """
+    kwargs = dict(cfg.kwargs)
+    if cfg.max_episode_steps is not None:
+        kwargs["max_episode_steps"] = cfg.max_episode_steps
+    try:
+        env = gymnasium.make_vec(cfg.id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    except (gymnasium.error.Error, ModuleNotFoundError) as exc:
+        raise ConfigError(f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: {', '.join(zoo_env_ids())}") from None
+    except TypeError as exc:
+        raise ConfigError(f"env '{cfg.id}' rejected its arguments {kwargs}: {_first_line(exc)}") from None
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    return env
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

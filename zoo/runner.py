@@ -32,7 +32,7 @@ from zoo.checkpoint import (
 from zoo.config import RunConfig, to_plain_dict
 from zoo.errors import CheckpointError, ConfigError
 from zoo.logging import MultiLogger, WandbLogger, make_logger
-from zoo.make_env import make_env
+from zoo.make_env import make_env, make_vec_env
 from zoo.progress import ProgressBar, print_summary
 
 
@@ -91,11 +91,14 @@ class Run:
         self.device = resolve_device(cfg.device)
         _seed_everything(cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
-        self.env = make_env(cfg.env, seed=cfg.seed)
+        num_envs = int(getattr(cfg.agent, "num_envs", 1))
+        self.env = make_vec_env(cfg.env, num_envs, cfg.seed) if num_envs > 1 else make_env(cfg.env, seed=cfg.seed)
         self.eval_env = make_env(cfg.env, seed=cfg.seed + 1_000_003)
         try:
-            self.agent = build_agent(cfg.agent, self.env.observation_space, self.env.action_space, self.rng,
-                                     self.device)
+            self.agent = build_agent(cfg.agent, self.env.single_observation_space if num_envs > 1
+                                     else self.env.observation_space,
+                                     self.env.single_action_space if num_envs > 1 else self.env.action_space,
+                                     self.rng, self.device, net=cfg.net)
         except ValueError as exc:
             raise ConfigError(f"agent={cfg.agent.name} on env={cfg.env.name}: {exc}") from None
         self.counters = Counters()
@@ -130,7 +133,7 @@ class Run:
         self.counters = Counters(**ckpt["counters"])
         restore_rng_state(ckpt["rng"], self.rng)
         env_rng = ckpt.get("env_rng")
-        if env_rng is not None:
+        if env_rng is not None and not isinstance(self.env, gymnasium.vector.VectorEnv):
             self.env.unwrapped.np_random.bit_generator.state = dict(env_rng)
         self.last_eval = dict(ckpt.get("extra", {}).get("last_eval", {}))
 
@@ -209,7 +212,8 @@ class Run:
             "agent": self.agent.state_dict(),
             "counters": asdict(self.counters),
             "rng": rng_state(self.rng),
-            "env_rng": self.env.unwrapped.np_random.bit_generator.state,
+            "env_rng": None if isinstance(self.env, gymnasium.vector.VectorEnv)
+            else self.env.unwrapped.np_random.bit_generator.state,
             "extra": {"last_eval": self.last_eval, "wandb_id": wandb_logger.run_id if wandb_logger else None},
         }
         path = save_checkpoint(checkpoint_path(self.run_dir, self.counters.env_steps), payload)

@@ -263,7 +263,8 @@ class GoState:
         letters = "   " + " ".join(_COLUMNS[: self.size])
         lines = [f"{self.size - i:2d} " + " ".join(row) for i, row in enumerate(self.to_ascii().splitlines())]
         mover = "black" if self.to_play == BLACK else "white"
-        return "\n".join([letters, *lines, letters, f"{mover} to play, move {self.move_count}"])
+        last = "" if self.last_move is None else f", last {vertex(self.last_move, self.size)}"
+        return "\n".join([letters, *lines, letters, f"{mover} to play, move {self.move_count}{last}"])
 
     def __repr__(self) -> str:
         return f"GoState(size={self.size}, move={self.move_count}, to_play={self.to_play}, hash={self.position_hash()})"
