@@ -13,13 +13,23 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+from agents.dqn import DQNAgent, DQNConfig
+from agents.pg import PGAgent, PGConfig
 from agents.protocol import Agent, Batch, action_mask_from
+from agents.sb3 import SB3Agent, SB3Config
 from agents.tabular import PlannerAgent, PlannerConfig, TabularAgent, TabularConfig
+from agents.zero.config import ZeroConfig
 
 AGENT_CONFIGS: dict[str, type] = {
     "q": TabularConfig,
     "sarsa": TabularConfig,
     "vi": PlannerConfig,
+    "dqn": DQNConfig,
+    "reinforce": PGConfig,
+    "a2c": PGConfig,
+    "ppo": PGConfig,
+    "sb3": SB3Config,
+    "zero": ZeroConfig,
 }
 """``agent=NAME`` choice -> its config dataclass (the config's ``name`` field selects the variant)."""
 
@@ -44,6 +54,16 @@ def build_agent(
         return TabularAgent(cfg, observation_space, action_space, rng)
     if isinstance(cfg, PlannerConfig):
         return PlannerAgent(cfg, observation_space, action_space, rng)
+    if isinstance(cfg, DQNConfig):
+        return DQNAgent(cfg, observation_space, action_space, rng, device, net)
+    if isinstance(cfg, PGConfig):
+        return PGAgent(cfg, observation_space, action_space, rng, device, net)
+    if isinstance(cfg, SB3Config):
+        return SB3Agent(cfg, observation_space, action_space, rng, device, net)
+    if isinstance(cfg, ZeroConfig):
+        from agents.zero import ZeroAgent  # torch and the search kernels load only when it is used
+
+        return ZeroAgent(cfg, observation_space, action_space, rng, device, net)
     raise ValueError(f"no agent is built from {type(cfg).__name__}; known agents: {', '.join(AGENT_CONFIGS)}")
 
 

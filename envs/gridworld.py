@@ -48,8 +48,10 @@ class GridWorldEnv(gymnasium.Env):
 
     With ``slip > 0`` the ground is slippery: the agent moves in the intended direction with probability
     ``1 - slip``, else in one of the two perpendicular directions, each with probability ``slip / 2``.
-    ``slip=2/3`` is Gymnasium's slippery FrozenLake (1/3 each), and the model ``P`` of
-    ``map_name="frozenlake8", slip=2/3`` equals that of ``FrozenLake-v1`` (``map_name="8x8"``).
+    ``slip=2/3`` is Gymnasium's slippery FrozenLake (1/3 each): the model ``P`` of
+    ``map_name="frozenlake8", slip=2/3`` gives the same distribution over (next state, reward, terminated) as
+    ``FrozenLake-v1`` (``map_name="8x8"``) for every state and action (Gymnasium lists coinciding outcomes
+    separately; here they are merged).
 
     With a ``wind`` (one non-negative int per column), after the move the agent is pushed up by the wind of
     the column it moved *from* (Sutton & Barto's windy gridworld), one cell at a time, stopping at walls and
@@ -57,7 +59,8 @@ class GridWorldEnv(gymnasium.Env):
 
     Presets (``map_name``): ``frozenlake4``, ``frozenlake8`` (Gymnasium's maps), ``cliff`` (4x12),
     ``windy`` (7x10 with Sutton's wind ``0 0 0 1 1 1 2 2 1 0``), ``maze`` (11x11). A user map goes in ``desc``
-    (a list of equal-length strings), with ``rewards`` and ``wind`` optional.
+    (a list of equal-length strings; it overrides ``map_name``), with ``rewards`` (default ``RewardScheme()``:
+    +1 goal, 0 otherwise, -100 cliff) and ``wind`` (default none) optional; ``check_map`` states the rules.
 
     ## Action Space
     ``Discrete(4)``: 0 left, 1 down, 2 right, 3 up (constants ``LEFT DOWN RIGHT UP``).

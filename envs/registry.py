@@ -23,10 +23,17 @@ _GRIDWORLDS: dict[str, tuple[dict, int, float | None]] = {
     "FrozenLake8x8Det-v0": ({"map_name": "frozenlake8", "slip": 0.0}, 200, 1.0),
     "CliffWalking-v0": ({"map_name": "cliff", "slip": 0.0}, 500, -13.0),
     "WindyGridworld-v0": ({"map_name": "windy", "slip": 0.0}, 500, -15.0),
-    "Maze-v0": ({"map_name": "maze", "slip": 0.0}, 500, None),
+    "Maze-v0": ({"map_name": "maze", "slip": 0.0}, 500, -40.0),
 }
 
 GO_SIZES = (5, 7, 9, 13, 19)
+
+# Memory: the T-maze (envs/memory.py), seen now (current observation) or through a history of 16 steps.
+# id -> kwargs of envs.memory:make_tmaze; episodes truncate at 4 * (corridor + 1) steps.
+_MEMORY: dict[str, dict] = {
+    "TMaze-v0": {"corridor": 8, "history": 0},
+    "TMazeHistory-v0": {"corridor": 8, "history": 16},
+}
 
 
 def register_all() -> None:
@@ -39,6 +46,9 @@ def register_all() -> None:
             max_episode_steps=max_steps,
             reward_threshold=threshold,
         )
+    for env_id, kwargs in _MEMORY.items():
+        _register(f"{NAMESPACE}/{env_id}", entry_point="envs.memory:make_tmaze", kwargs=kwargs,
+                  max_episode_steps=4 * (kwargs["corridor"] + 1), reward_threshold=0.95)
     for size in GO_SIZES:
         _register(
             f"{NAMESPACE}/Go{size}x{size}-v0",

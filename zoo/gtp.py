@@ -13,6 +13,8 @@ Rules are the suite's (area scoring, positional superko, suicide illegal). Two c
 
 - colours alternate: ``play`` or ``genmove`` for the colour that is not to move answers ``? illegal move`` /
   ``? ...turn...`` (handicap stones are not supported; ``fixed_handicap`` is not offered);
+- the game ends after two passes: a later ``play`` answers ``? illegal move`` and ``genmove`` answers ``pass``
+  without playing (``undo`` reopens the game);
 - ``final_score`` is the Tromp-Taylor area count of the current board (every stone counts as alive), and
   ``final_status_list dead`` is always empty while ``final_status_list alive`` lists every stone. Controllers
   that need dead stones removed should use a referee engine (see :func:`zoo.gtp_client.referee_score`).

@@ -33,6 +33,7 @@ from zoo.config import RunConfig, to_plain_dict
 from zoo.errors import CheckpointError, ConfigError
 from zoo.logging import MultiLogger, WandbLogger, make_logger
 from zoo.make_env import make_env, make_vec_env
+from zoo.play_go import attach_game, go_evaluation
 from zoo.progress import ProgressBar, print_summary
 
 
@@ -94,6 +95,8 @@ class Run:
         num_envs = int(getattr(cfg.agent, "num_envs", 1))
         self.env = make_vec_env(cfg.env, num_envs, cfg.seed) if num_envs > 1 else make_env(cfg.env, seed=cfg.seed)
         self.eval_env = make_env(cfg.env, seed=cfg.seed + 1_000_003)
+        for env in (self.env, self.eval_env):  # two-player games: search agents read env.unwrapped.game
+            attach_game(env)
         try:
             self.agent = build_agent(cfg.agent, self.env.single_observation_space if num_envs > 1
                                      else self.env.observation_space,
@@ -104,6 +107,7 @@ class Run:
         self.counters = Counters()
         self.recent_returns: list[float] = []
         self.last_eval: dict[str, float] = {}
+        self.last_train: dict[str, float] = {}
         if self.checkpoint is not None:
             self._restore(self.checkpoint)
         self.logger = self._make_logger()
@@ -162,6 +166,7 @@ class Run:
                 while c.env_steps < cfg.steps:
                     batch = self.agent.collect(self.env)
                     metrics = self.agent.update(batch)
+                    self.last_train = metrics
                     c.env_steps += batch.env_steps
                     c.episodes += len(batch.episode_returns)
                     c.updates += 1
@@ -222,6 +227,9 @@ class Run:
 
     def _evaluate(self) -> None:
         self.last_eval = evaluate(self.agent, self.eval_env, self.cfg.eval.episodes)
+        # Go with a searching agent (zero): win rates with search against the built-in opponents, SGF samples.
+        self.last_eval.update(go_evaluation(self.agent, self.eval_env, self.cfg.eval.episodes, self.run_dir,
+                                            self.counters.env_steps, seed=self.cfg.seed))
         self.logger.log(self.last_eval, self.counters.env_steps)
 
     def _train_metrics(self) -> dict[str, float]:
@@ -233,6 +241,10 @@ class Run:
         return out
 
     def _metric_text(self) -> str:
+        if "eval/win_random" in self.last_eval:
+            wins = ", ".join(f"{k[9:]} {v:.2f}" for k, v in self.last_eval.items() if k.startswith("eval/win_"))
+            loss = self.last_train.get("train/loss")
+            return f"win vs {wins}" + (f", loss {loss:.3f}" if loss is not None else "")
         if "eval/success_rate" in self.last_eval:
             return f"eval success {self.last_eval['eval/success_rate']:.3f}"
         if "eval/return_mean" in self.last_eval:

@@ -76,7 +76,7 @@ class GoBatch:
             g = -1 - code
             reason = E.action_status(self._S, self._T, self._C, g, int(a[g]))
             raise IllegalMoveError(illegal_message(int(a[g]), self.size, reason, game=g))
-        if 2 * code > self._T.shape[1]:
+        if code == E.GROW:
             bigger = np.zeros((self.num_games, 2 * self._T.shape[1]), np.int64)
             E.rehash(self._T, bigger, self._S)
             self._T = bigger
@@ -87,7 +87,7 @@ class GoBatch:
             if not self._S[g, E.DONE]:
                 self._S[g, E.RESIGNED] = self._S[g, E.TO_PLAY]
                 self._S[g, E.DONE] = 1
-                self._M[g, :] = False
+                E.compute_mask(self._S, self._M, self._T, self._C, g)
 
     # -- reading -------------------------------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ class GoState:
     ``score()`` is black's Tromp-Taylor area minus white's minus komi (positive: black ahead).
     """
 
-    __slots__ = ("size", "komi", "history", "max_moves", "_S", "_M", "_H", "_T", "_C")
+    __slots__ = ("size", "komi", "history", "max_moves", "_S", "_M", "_H", "_T", "_C", "_legal")
 
     # -- construction --------------------------------------------------------------------------------------------
 
@@ -121,6 +121,7 @@ class GoState:
         self._H = np.zeros((1, self.history, p), np.int8)
         self._T = np.zeros((1, _INITIAL_CAP), np.int64)
         self._C = E.size_tables(self.size)
+        self._legal = E.legal_offset(self.size)
         return self
 
     def _max_code(self) -> int:
@@ -131,7 +132,7 @@ class GoState:
         other = object.__new__(GoState)
         other.size, other.komi, other.history, other.max_moves = self.size, self.komi, self.history, self.max_moves
         other._S, other._M, other._H, other._T = self._S.copy(), self._M.copy(), self._H.copy(), self._T.copy()
-        other._C = self._C
+        other._C, other._legal = self._C, self._legal
         return other
 
     # -- reading -------------------------------------------------------------------------------------------------
@@ -190,8 +191,10 @@ class GoState:
         return self._M[0].copy()
 
     def legal_actions(self) -> np.ndarray:
-        """int64 indices of the legal actions, ascending (pass last)."""
-        return np.flatnonzero(self._M[0])
+        """int64 indices of the legal actions, ascending (pass last); empty once the game is over."""
+        row = self._S[0]
+        start = self._legal
+        return row[start : start + row[E.NLEGAL]].copy()
 
     def illegal_reason(self, action: int) -> str | None:
         """None if ``action`` is legal, else one of "occupied", "suicide", "superko", "game is over",
@@ -206,11 +209,10 @@ class GoState:
 
     def play(self, action: int) -> None:
         """Play ``action`` for the player to move (mutates). Raises IllegalMoveError naming move and reason."""
-        a = int(action)
-        code = E.play_row(self._S, self._M, self._H, self._T, self._C, 0, a)
-        if code != E.OK:
-            raise IllegalMoveError(illegal_message(a, self.size, code))
-        if 2 * self._S[0, E.HCOUNT] > self._T.shape[1]:
+        code = E.play_row(self._S, self._M, self._H, self._T, self._C, 0, int(action))
+        if code:
+            if code != E.GROW:
+                raise IllegalMoveError(illegal_message(int(action), self.size, code))
             self._grow()
 
     def _grow(self) -> None:
@@ -224,7 +226,7 @@ class GoState:
             raise IllegalMoveError("cannot resign: game is over")
         self._S[0, E.RESIGNED] = self._S[0, E.TO_PLAY]
         self._S[0, E.DONE] = 1
-        self._M[0, :] = False
+        E.compute_mask(self._S, self._M, self._T, self._C, 0)
 
     # -- outcome -------------------------------------------------------------------------------------------------
 

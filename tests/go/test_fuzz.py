@@ -111,6 +111,9 @@ def check_invariants(s: GoState) -> None:
             chain_hash ^= int(zob[int(board[q])][r])
         assert int(region[E.CHASH][head]) == chain_hash
     assert s.position_hash() == expected_hash
+    empty_nbrs = row[E.HDR + E.EMPTYN * p : E.HDR + (E.EMPTYN + 1) * p]
+    for q in range(p):
+        assert empty_nbrs[q] == sum(board[r] == 0 for r in ref.neighbours(q))
 
 
 def random_game(size: int, rng: np.random.Generator, max_moves: int, check_every: int = 1) -> int:
@@ -120,6 +123,8 @@ def random_game(size: int, rng: np.random.Generator, max_moves: int, check_every
         mask = s.legal_mask()
         if s.move_count % check_every == 0:
             np.testing.assert_array_equal(mask, ref.legal_mask())
+            np.testing.assert_array_equal(s.legal_actions(), np.flatnonzero(mask))
+            assert [s.illegal_reason(a) is None for a in range(size * size + 1)] == list(mask)
             check_invariants(s)
         legal = np.flatnonzero(mask)
         # Bias towards stones so that boards fill up and captures / superko happen.

@@ -1,0 +1,131 @@
+"""Knowledge distillation: train a student net to match a teacher's outputs on positions.
+
+Loss per position (Hinton et al. 2015 on the policy, squared error on the value)::
+
+    T^2 * KL( softmax(teacher_logits / T) || softmax(student_logits / T) )  +  value_weight * (v_s - v_t)^2
+
+over legal moves only (illegal logits are -inf in both nets; they are replaced by a large negative number so
+that 0 * log 0 terms stay 0). There is no framework API for this: it is a loss and a loop.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from agents.compress.positions import Positions
+
+_NEG = -1e4  # stands in for -inf on illegal moves inside the loss
+
+
+class DistillLoss(NamedTuple):
+    """The total loss and its two parts (scalars)."""
+
+    loss: torch.Tensor
+    kl: torch.Tensor
+    mse: torch.Tensor
+
+
+def _split(out: object) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """(logits, value) of a net output: a (logits, value) tuple, or one tensor (2-D: logits, 1-D: value)."""
+    if isinstance(out, tuple):
+        return out[0], out[1]
+    return (out, None) if out.dim() == 2 else (None, out)
+
+
+def policy_kl(teacher_logits: torch.Tensor, student_logits: torch.Tensor, mask: torch.Tensor | None,
+              temperature: float = 1.0) -> torch.Tensor:
+    """Mean over the batch of KL(softmax(t/T) || softmax(s/T)) over legal moves (logits (B, A), mask (B, A))."""
+    if mask is not None:
+        teacher_logits = teacher_logits.masked_fill(~mask, _NEG)
+        student_logits = student_logits.masked_fill(~mask, _NEG)
+    t = F.log_softmax(teacher_logits / temperature, dim=-1)
+    s = F.log_softmax(student_logits / temperature, dim=-1)
+    return (t.exp() * (t - s)).sum(-1).mean()
+
+
+def distill_loss(student_out: object, teacher_out: object, mask: torch.Tensor | None, temperature: float = 2.0,
+                 value_weight: float = 1.0) -> DistillLoss:
+    """:class:`DistillLoss` of one batch; outputs are as ``agents.nets.Net.forward`` returns them."""
+    s_logits, s_value = _split(student_out)
+    t_logits, t_value = _split(teacher_out)
+    zero = torch.zeros(())
+    kl = zero if s_logits is None else policy_kl(t_logits, s_logits, mask, temperature) * temperature ** 2
+    mse = zero if s_value is None else F.mse_loss(s_value, t_value)
+    return DistillLoss(kl + value_weight * mse, kl, mse)
+
+
+@torch.no_grad()
+def outputs_on(net: nn.Module, positions: Positions, batch_size: int = 256) -> object:
+    """``net``'s outputs (eval mode) on all ``positions``, batched and concatenated (tuple or tensor)."""
+    net.eval()
+    outs = [net(*positions.take(slice(i, i + batch_size))) for i in range(0, len(positions), batch_size)]
+    if isinstance(outs[0], tuple):
+        return tuple(torch.cat(parts) for parts in zip(*outs))
+    return torch.cat(outs)
+
+
+def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps: int = 1000,
+            batch_size: int = 256, lr: float = 1e-3, temperature: float = 2.0, value_weight: float = 1.0,
+            seed: int = 0) -> list[float]:
+    """Train ``student`` in place (Adam, ``steps`` minibatches) to match ``teacher`` on ``positions``.
+
+    The teacher's outputs are computed once (eval mode, no gradients) and reused every epoch. Returns the loss
+    of each step; the student is left in eval mode.
+    """
+    target = outputs_on(teacher, positions)
+    student.train()
+    opt = torch.optim.Adam(student.parameters(), lr=lr)
+    history = []
+    generator = torch.Generator().manual_seed(seed)
+    n = len(positions)
+    order, cursor = torch.randperm(n, generator=generator), 0
+    for _ in range(steps):
+        if cursor + min(batch_size, n) > n:
+            order, cursor = torch.randperm(n, generator=generator), 0
+        idx = order[cursor:cursor + batch_size]
+        cursor += batch_size
+        batch = positions.take(idx)
+        batch_target = tuple(t[idx] for t in target) if isinstance(target, tuple) else target[idx]
+        out = distill_loss(student(batch.planes, batch.mask), batch_target, batch.mask, temperature, value_weight)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        history.append(out.loss.item())
+    student.eval()
+    return history
+
+
+class Agreement(NamedTuple):
+    """How closely a candidate net follows a reference net on a set of positions."""
+
+    top1: float
+    """Fraction of positions where both nets' most likely legal move is the same."""
+    value_mae: float
+    """Mean absolute difference of the values."""
+    policy_max_abs: float
+    """Largest absolute difference of softmax probabilities over legal moves."""
+    kl: float
+    """Mean KL(reference || candidate) of the policies at temperature 1."""
+
+
+@torch.no_grad()
+def agreement(reference: nn.Module, candidate: nn.Module, positions: Positions, batch_size: int = 256
+              ) -> Agreement:
+    """:class:`Agreement` of two dual-head nets (as ``Net.forward``) on ``positions``."""
+    reference.eval()
+    candidate.eval()
+    same, vdiff, pmax, kl, n = 0.0, 0.0, 0.0, 0.0, len(positions)
+    for i in range(0, n, batch_size):
+        b = positions.take(slice(i, i + batch_size))
+        r_logits, r_value = reference(b.planes, b.mask)
+        c_logits, c_value = candidate(b.planes, b.mask)
+        same += float((r_logits.argmax(-1) == c_logits.argmax(-1)).sum())
+        vdiff += float((r_value - c_value).abs().sum())
+        rp, cp = torch.softmax(r_logits, -1), torch.softmax(c_logits, -1)
+        pmax = max(pmax, float((rp - cp).abs().max()))
+        kl += float(policy_kl(r_logits, c_logits, b.mask)) * b.planes.shape[0]
+    return Agreement(same / n, vdiff / n, pmax, kl / n)

@@ -1,0 +1,118 @@
+"""Magnitude pruning (``torch.nn.utils.prune``): unstructured or by channels, global or per layer, iterative.
+
+- ``structure="unstructured"``: zero the smallest |w| of every Conv2d and Linear weight.
+- ``structure="channels"``: zero whole output channels of the Conv2d layers, smallest RMS first (the heads'
+  linear layers are left whole: a pruned policy output would delete a move).
+- ``scope="global"``: one ranking across all layers; ``"layer"``: the same fraction in each layer. Channel
+  pruning keeps at least one channel in every layer.
+- :func:`prune_net` runs ``rounds`` of prune -> fine-tune; round r reaches 1 - (1 - amount)^(r / rounds).
+- Pruning leaves ``weight_orig`` and ``weight_mask`` on each layer (``weight`` is their product), so the net keeps
+  its interface and can still be fine-tuned; :func:`make_permanent` calls ``prune.remove`` to bake the zeros in.
+
+Zeros alone do not speed up dense CPU kernels: the benchmark shows pruned nets run at fp32 speed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.nn.utils import prune
+
+from agents.compress.config import PRUNE_SCOPES, PRUNE_STRUCTURES
+from agents.nets.config import choices_error
+
+
+def prunable_layers(net: nn.Module, structure: str = "unstructured") -> list[tuple[str, nn.Module]]:
+    """(name, layer) of the layers ``structure`` prunes: Conv2d and Linear (unstructured) or Conv2d (channels)."""
+    kinds = (nn.Conv2d, nn.Linear) if structure == "unstructured" else (nn.Conv2d,)
+    return [(name, m) for name, m in net.named_modules() if isinstance(m, kinds)]
+
+
+def _scores(weight: torch.Tensor, structure: str) -> torch.Tensor:
+    """Per weight |w| (unstructured), or per output channel RMS (channels): shape weight.shape or (C_out,)."""
+    if structure == "unstructured":
+        return weight.detach().abs()
+    return weight.detach().flatten(1).pow(2).mean(1).sqrt()
+
+
+def _masks(layers: list[nn.Module], sparsity: float, structure: str, scope: str) -> list[torch.Tensor]:
+    """Keep-masks (1 keep, 0 prune) over each layer's score tensor reaching ``sparsity``."""
+    scores = [_scores(m.weight, structure) for m in layers]
+    masks = [torch.ones_like(s) for s in scores]
+    if scope == "layer":
+        for s, mask in zip(scores, masks):
+            k = int(round(sparsity * s.numel()))
+            if structure == "channels":  # never cut a layer off entirely
+                k = min(k, s.numel() - 1)
+            if k:
+                mask.view(-1)[torch.argsort(s.view(-1))[:k]] = 0
+        return masks
+    flat = torch.cat([s.view(-1) for s in scores])
+    k = int(round(sparsity * flat.numel()))
+    keep = torch.ones_like(flat)
+    keep[torch.argsort(flat)[:k]] = 0
+    offset = 0
+    for s, mask in zip(scores, masks):
+        part = keep[offset:offset + s.numel()].view_as(s)
+        offset += s.numel()
+        if structure == "channels" and part.sum() == 0:  # never cut a layer off entirely
+            part[torch.argmax(s)] = 1
+        mask.copy_(part)
+    return masks
+
+
+def prune_once(net: nn.Module, sparsity: float, structure: str = "unstructured", scope: str = "global") -> None:
+    """Mask ``net``'s prunable layers in place so that a fraction ``sparsity`` of them is zero."""
+    if structure not in PRUNE_STRUCTURES:
+        raise choices_error("prune structure", structure, PRUNE_STRUCTURES)
+    if scope not in PRUNE_SCOPES:
+        raise choices_error("prune scope", scope, PRUNE_SCOPES)
+    layers = [m for _, m in prunable_layers(net, structure)]
+    if not layers:
+        raise ValueError(f"prune: {type(net).__name__} has no layer that {structure} pruning applies to")
+    for m, mask in zip(layers, _masks(layers, sparsity, structure, scope)):
+        if structure == "channels":
+            mask = mask.view(-1, *([1] * (m.weight.dim() - 1))).expand_as(m.weight)
+        prune.custom_from_mask(m, "weight", mask.to(m.weight.dtype).contiguous())
+
+
+def schedule(amount: float, rounds: int) -> list[float]:
+    """Sparsity after each of ``rounds`` rounds: 1 - (1 - amount)^(r / rounds), r = 1..rounds."""
+    return [1.0 - (1.0 - amount) ** (r / rounds) for r in range(1, rounds + 1)]
+
+
+def prune_net(net: nn.Module, amount: float, structure: str = "unstructured", scope: str = "global",
+              rounds: int = 1, finetune: Callable[[nn.Module], None] | None = None) -> nn.Module:
+    """A pruned copy of ``net``: ``rounds`` of (prune to the next sparsity of :func:`schedule`, then
+    ``finetune(copy)`` when given). Masks stay attached; see :func:`make_permanent`. ``net`` is not changed."""
+    if not 0.0 <= amount < 1.0:
+        raise ValueError(f"prune amount must be in [0, 1), got {amount}")
+    pruned = copy.deepcopy(net)
+    for sparsity in schedule(amount, rounds):
+        prune_once(pruned, sparsity, structure, scope)
+        if finetune is not None:
+            finetune(pruned)
+    return pruned.eval()
+
+
+def make_permanent(net: nn.Module) -> nn.Module:
+    """``prune.remove`` every pruned weight of ``net`` in place (state_dict back to plain ``weight``); returns it."""
+    for m in net.modules():
+        if prune.is_pruned(m) and hasattr(m, "weight_orig"):
+            prune.remove(m, "weight")
+    return net
+
+
+def sparsity_report(net: nn.Module) -> dict[str, float]:
+    """Layer name -> fraction of zero weights, for every Conv2d and Linear, plus ``"total"`` over all of them."""
+    report, zeros, total = {}, 0, 0
+    for name, m in prunable_layers(net):
+        w = m.weight.detach()
+        z = int((w == 0).sum())
+        report[name] = z / w.numel()
+        zeros, total = zeros + z, total + w.numel()
+    report["total"] = zeros / max(total, 1)
+    return report

@@ -1,0 +1,116 @@
+"""Self-play throughput of the zero agent: batched search over B games vs the net's raw forward rate and an
+unbatched search (one game, one position per net call, as alpha-zero-general and OpenSpiel's Python AlphaZero do).
+
+    python benchmarks/zero_selfplay.py                       # 9x9, resnet b6c64, sims 32 64, B 64 256
+    python benchmarks/zero_selfplay.py --board 5 --preset b2c32 --sims 16 --games 16 --moves 2
+
+Per (simulations, B): moves/s (positions of self-play per second), net evaluations/s, the average inference
+batch, and the share of wall time inside the forward pass (transfers included); then evaluations/s as a share
+of the raw batched forward rate at batch B (the hardware limit) and moves/s against the unbatched baseline.
+Timings on a shared CPU are noisy: compare ratios from one run. pgx + mctx is not run here (JAX peer; not a
+dependency of the suite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from agents.nets import NetConfig, build_net
+from agents.zero.config import ZeroConfig
+from agents.zero.evaluator import NetEvaluator
+from agents.zero.reference import reference_search
+from agents.zero.selfplay import SelfPlay
+from envs.go.game import GoGame
+
+
+def raw_forward(net: torch.nn.Module, game: GoGame, batch: int, seconds: float, device: str) -> float:
+    """Positions/s of ``net`` on random planes at ``batch`` (eval mode, inference mode, legal masks all True)."""
+    evaluator = NetEvaluator(net, device)
+    planes = (np.random.default_rng(0).random((batch, game.num_planes, game.board_size, game.board_size)) < 0.3)
+    planes = planes.astype(np.float32)
+    masks = np.ones((batch, game.num_actions), bool)
+    evaluator.evaluate(planes, masks)
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        evaluator.evaluate(planes, masks)
+        n += batch
+    return n / (time.perf_counter() - start)
+
+
+def batched_selfplay(net: torch.nn.Module, game: GoGame, sims: int, games: int, moves: int, device: str
+                     ) -> dict[str, float]:
+    """One warm-up move, then ``moves`` timed moves of ``games`` self-play games with ``sims`` simulations each."""
+    cfg = ZeroConfig(games=games, simulations=sims, resign_threshold=-1.0)
+    evaluator = NetEvaluator(net, device)
+    selfplay = SelfPlay(cfg, game, evaluator, np.random.default_rng(0))
+    selfplay.play(1)
+    f0, c0, p0 = evaluator.forward_seconds, evaluator.calls, evaluator.positions
+    start = time.perf_counter()
+    selfplay.play(moves)
+    wall = time.perf_counter() - start
+    evals, calls = evaluator.positions - p0, evaluator.calls - c0
+    return {"moves_per_s": games * moves / wall, "evals_per_s": evals / wall, "avg_batch": evals / max(calls, 1),
+            "forward_share": (evaluator.forward_seconds - f0) / wall}
+
+
+def unbatched_baseline(net: torch.nn.Module, game: GoGame, sims: int, moves: int, device: str) -> dict[str, float]:
+    """One game searched by the unbatched reference search: every leaf is its own batch-1 net call."""
+    cfg = ZeroConfig(simulations=sims, dirichlet_eps=0.0)
+    evaluator = NetEvaluator(net, device)
+    state = game.new_state()
+    reference_search(state, evaluator, cfg, 4, game.num_actions)  # warm-up
+    f0, p0 = evaluator.forward_seconds, evaluator.positions
+    start = time.perf_counter()
+    for _ in range(moves):
+        root = reference_search(state, evaluator, cfg, sims, game.num_actions)
+        state.play(int(root.n.argmax()))
+    wall = time.perf_counter() - start
+    return {"moves_per_s": moves / wall, "evals_per_s": (evaluator.positions - p0) / wall,
+            "forward_share": (evaluator.forward_seconds - f0) / wall}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments, run every measurement, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", type=int, default=9)
+    parser.add_argument("--kind", default="resnet")
+    parser.add_argument("--preset", default="b6c64")
+    parser.add_argument("--sims", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--games", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--moves", type=int, default=2, help="timed moves per batched measurement")
+    parser.add_argument("--baseline-moves", type=int, default=3, help="timed moves of the unbatched baseline")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    game = GoGame(args.board)
+    torch.manual_seed(0)
+    net = build_net(NetConfig(kind=args.kind, preset=args.preset), game.num_planes, args.board,
+                    game.num_actions).to(device).eval()
+    print(f"# {args.board}x{args.board}, {args.kind} {args.preset}, device {device}, "
+          f"{torch.get_num_threads()} torch threads")
+    raw = {b: raw_forward(net, game, b, 3.0, device) for b in sorted({1, *args.games})}
+    for b, rate in raw.items():
+        print(f"raw forward, batch {b:4d}: {rate:9.1f} positions/s")
+    print("| sims | B | moves/s | net evals/s | avg batch | forward share | evals/s vs raw forward | "
+          "moves/s vs unbatched |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for sims in args.sims:
+        base = unbatched_baseline(net, game, sims, args.baseline_moves, device)
+        print(f"| {sims} | 1 (unbatched) | {base['moves_per_s']:.2f} | {base['evals_per_s']:.0f} | 1 | "
+              f"{base['forward_share']:.2f} | {base['evals_per_s'] / raw[1]:.2f} (batch 1) | 1.00x |")
+        for games in args.games:
+            r = batched_selfplay(net, game, sims, games, args.moves, device)
+            print(f"| {sims} | {games} | {r['moves_per_s']:.2f} | {r['evals_per_s']:.0f} | {r['avg_batch']:.1f} | "
+                  f"{r['forward_share']:.2f} | {r['evals_per_s'] / raw[games]:.2f} | "
+                  f"{r['moves_per_s'] / base['moves_per_s']:.1f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

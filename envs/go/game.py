@@ -1,0 +1,140 @@
+"""Go as the agents' ``Game`` (see ``agents/zero/game.py``): settings, batches with path replay, symmetries.
+
+:class:`GoGame` holds the settings of one kind of game (size, komi, history planes, move cap) and makes
+:class:`envs.go.state.GoState` positions and :class:`GoSearchBatch` batches. It meets the agents' protocol
+structurally; nothing here imports ``agents``.
+
+:class:`GoSearchBatch` is a :class:`envs.go.batch.GoBatch` that can also load rows from another batch and replay
+a path of actions in each, in one compiled call (how batched search turns tree leaves into positions), and
+load :class:`GoState` positions into rows (how a single position is searched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numba import njit
+
+from envs.go import engine as E
+from envs.go.batch import GoBatch
+from envs.go.features import NUM_SYMMETRIES, symmetry_planes, symmetry_policy
+from envs.go.state import GoState, IllegalMoveError, check_size
+
+
+@njit(cache=True)
+def _load_paths(S, M, H, T, S0, M0, H0, T0, C, src_rows, paths, depths):
+    """Row r := source row ``src_rows[r]`` then ``paths[r, :depths[r]]``. Returns -1 - r for the first illegal
+    path (rows before it are loaded), else the largest hash-set fill."""
+    fill = 0
+    for r in range(src_rows.shape[0]):
+        s = src_rows[r]
+        S[r, :] = S0[s, :]
+        M[r, :] = M0[s, :]
+        H[r, :, :] = H0[s, :, :]
+        T[r, :] = T0[s, :]
+        for i in range(depths[r]):
+            if E.play_row(S, M, H, T, C, r, paths[r, i]) != E.OK:
+                return -1 - r
+        fill = max(fill, S[r, E.HCOUNT])
+    return fill
+
+
+class GoSearchBatch(GoBatch):
+    """A :class:`GoBatch` that search can fill: :meth:`load_paths`, :meth:`set_state`, :meth:`like`."""
+
+    def like(self, num_games: int) -> GoSearchBatch:
+        """A new batch of ``num_games`` empty boards with this batch's size, komi, history and move cap."""
+        return GoSearchBatch(num_games, self.size, komi=self.komi, history=self.history, max_moves=self.max_moves)
+
+    def _grow_table(self, capacity: int) -> None:
+        """Rehash every row's seen-position set into ``capacity`` slots (a power of two, not smaller)."""
+        if capacity > self._T.shape[1]:
+            bigger = np.zeros((self.num_games, capacity), np.int64)
+            E.rehash(self._T, bigger, self._S)
+            self._T = bigger
+
+    def load_paths(self, src: GoBatch, src_rows: np.ndarray, paths: np.ndarray, depths: np.ndarray) -> None:
+        """Row ``r`` := ``src`` row ``src_rows[r]`` followed by ``paths[r, :depths[r]]`` (see the protocol)."""
+        rows = np.ascontiguousarray(src_rows, np.int64)
+        if rows.size > self.num_games:
+            raise ValueError(f"{rows.size} paths do not fit a batch of {self.num_games}")
+        if rows.size == 0:
+            return
+        d = np.ascontiguousarray(depths, np.int64)
+        # Every row's seen-set must stay at most half full after its path: size the tables first.
+        need = int(src._S[rows, E.HCOUNT].max()) + int(d.max()) + 1
+        cap = max(src._T.shape[1], self._T.shape[1])
+        while 2 * need > cap:
+            cap *= 2
+        if isinstance(src, GoSearchBatch):
+            src._grow_table(cap)
+        elif src._T.shape[1] < cap:
+            raise ValueError("the source batch's position table is too small; use a GoSearchBatch as source")
+        if self._T.shape[1] != src._T.shape[1]:
+            self._T = np.zeros((self.num_games, src._T.shape[1]), np.int64)
+        code = _load_paths(self._S, self._M, self._H, self._T, src._S, src._M, src._H, src._T, self._C, rows,
+                           np.ascontiguousarray(paths, np.int64), d)
+        if code < 0:
+            r = -1 - code
+            raise IllegalMoveError(f"path {r} ({list(paths[r, : d[r]])}) holds an illegal move")
+
+    def set_state(self, i: int, state: GoState) -> None:
+        """Row ``i`` := a copy of ``state`` (same size and history depth; its komi must be this batch's)."""
+        if state.size != self.size or state.history != self.history:
+            raise ValueError(f"state is {state.size}x{state.size} with history {state.history}; the batch is "
+                             f"{self.size}x{self.size} with history {self.history}")
+        cap = state._T.shape[1]
+        if cap > self._T.shape[1]:
+            self._grow_table(cap)
+        table = np.zeros((1, self._T.shape[1]), np.int64)
+        row = state._S.copy()
+        E.rehash(state._T, table, row)
+        self._S[i], self._M[i], self._H[i], self._T[i] = row[0], state._M[0], state._H[0], table[0]
+
+
+class GoGame:
+    """The settings of a game of Go and the factory of its positions and batches (the agents' ``Game``)."""
+
+    num_symmetries = NUM_SYMMETRIES
+
+    def __init__(self, size: int, komi: float = 7.5, history: int = 8, max_moves: int | None = None) -> None:
+        check_size(size)
+        self.board_size, self.komi, self.history, self.max_moves = int(size), float(komi), int(history), max_moves
+        self.num_actions = self.board_size**2 + 1
+        self.num_planes = 2 * self.history + 1
+
+    @classmethod
+    def of_env(cls, env: object) -> GoGame:
+        """The game a :class:`envs.go.single.GoEnv` (or anything with its settings) is playing."""
+        return cls(env.board_size, env.komi, env.history, env.max_moves)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return (f"GoGame(size={self.board_size}, komi={self.komi}, history={self.history}, "
+                f"max_moves={self.max_moves})")
+
+    def new_state(self) -> GoState:
+        """Empty board, black to move."""
+        return GoState.new(self.board_size, komi=self.komi, history=self.history, max_moves=self.max_moves)
+
+    def new_batch(self, num_games: int, max_moves: int | None = None) -> GoSearchBatch:
+        """``num_games`` empty boards; ``max_moves`` (else the game's own cap) ends and scores each game."""
+        cap = self.max_moves if max_moves is None else max_moves
+        return GoSearchBatch(num_games, self.board_size, komi=self.komi, history=self.history, max_moves=cap)
+
+    def batch_from_states(self, states: Sequence[GoState]) -> GoSearchBatch:
+        """A batch holding copies of ``states`` (one size, history and komi: the first state's)."""
+        if not states:
+            raise ValueError("batch_from_states needs at least one state")
+        first = states[0]
+        batch = GoSearchBatch(len(states), first.size, komi=first.komi, history=first.history,
+                              max_moves=first.max_moves)
+        for i, state in enumerate(states):
+            if state.komi != first.komi:
+                raise ValueError(f"states mix komi {first.komi} and {state.komi}")
+            batch.set_state(i, state)
+        return batch
+
+    def augment(self, planes: np.ndarray, policy: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Symmetry ``k`` of planes ``(n, C, N, N)`` and policies ``(n, N*N + 1)`` (pass stays last)."""
+        return symmetry_planes(planes, k), symmetry_policy(policy, k, self.board_size)

@@ -1,0 +1,36 @@
+"""Real Go positions for the net and compression tests: positions from games of the capture heuristic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from agents.compress.positions import Positions
+
+
+def go_positions(size: int, count: int, seed: int = 0, history: int = 8) -> Positions:
+    """``count`` positions from games of ``envs.go.opponents.capture_policy`` (random games if it is missing)."""
+    from envs.go.state import GoState
+
+    try:
+        from envs.go.opponents import capture_policy as policy
+    except ImportError:  # the engine without its bots: random legal moves
+        def policy(state: GoState, rng: np.random.Generator) -> int:
+            return int(rng.choice(state.legal_actions()))
+
+    rng = np.random.default_rng(seed)
+    planes, masks = [], []
+    while len(planes) < count:
+        state = GoState.new(size, history=history, max_moves=2 * size * size)
+        while not state.is_terminal and len(planes) < count:
+            planes.append(state.features())
+            masks.append(state.legal_mask())
+            state.play(policy(state, rng))
+    return Positions(torch.from_numpy(np.stack(planes)), torch.from_numpy(np.stack(masks)))
+
+
+@pytest.fixture(scope="session")
+def positions9() -> Positions:
+    """256 positions on 9x9 (17 planes, 82 actions)."""
+    return go_positions(9, 256)

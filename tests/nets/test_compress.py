@@ -1,0 +1,251 @@
+"""Compression hooks keep the net's interface and stay close to it; bad settings fail clearly."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+
+from agents.compress import (
+    CompressConfig,
+    agreement,
+    compress,
+    distill,
+    distill_loss,
+    export_onnx,
+    half_precision,
+    make_permanent,
+    onnx_net,
+    policy_kl,
+    prune_net,
+    quantize_dynamic_linear,
+    quantize_int8,
+    quantize_onnx,
+    quantize_qat,
+    sparsity_report,
+)
+from agents.compress.__main__ import parse, run
+from agents.compress.positions import Positions
+from agents.compress.prune import schedule
+from agents.nets import NetConfig, build_net
+from agents.nets.checkpoint import load_net, save_net
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def small_net(kind: str = "resnet", preset: str | None = "b2c32", **kw) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_net(NetConfig(kind=kind, preset=preset, **kw), 17, 9, 82).eval()
+
+
+@pytest.fixture(scope="module")
+def trained(positions9: Positions) -> torch.nn.Module:
+    """A resnet b2c32 fitted for a few seconds to a sharp target (the first legal point), so top-1 is stable."""
+    net = small_net().train()
+    b = positions9.take(slice(0, 96))
+    target = b.mask[:, :-1].float().argmax(-1)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    for _ in range(30):
+        logits, _ = net(b.planes, b.mask)
+        loss = F.cross_entropy(logits, target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net.eval()
+
+
+def test_outputs_keep_shapes(positions9: Positions) -> None:
+    b = positions9.take(slice(0, 8))
+    net = small_net()
+    for out in (prune_net(net, 0.5), half_precision(net, torch.bfloat16, "cpu")):
+        logits, value = out(b.planes, b.mask)
+        assert logits.shape == (8, 82) and value.shape == (8,) and logits.dtype == torch.float32
+        assert torch.isneginf(logits[~b.mask]).all() and (value.abs() <= 1).all()
+
+
+@pytest.mark.parametrize("structure", ["unstructured", "channels"])
+@pytest.mark.parametrize("scope", ["global", "layer"])
+def test_pruning_reaches_the_requested_sparsity(structure: str, scope: str, positions9: Positions) -> None:
+    net = small_net()
+    pruned = prune_net(net, 0.6, structure, scope, rounds=3)
+    report = sparsity_report(pruned)
+    convs = [k for k, m in pruned.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    if structure == "unstructured":
+        assert report["total"] == pytest.approx(0.6, abs=0.01)
+    else:  # the amount is a fraction of the conv output channels
+        layers = [m for m in pruned.modules() if isinstance(m, torch.nn.Conv2d)]
+        dead = sum(int((m.weight.detach().flatten(1).abs().sum(1) == 0).sum()) for m in layers)
+        assert dead / sum(m.out_channels for m in layers) == pytest.approx(0.6, abs=0.02)
+    if scope == "layer":
+        wide = [k for k in convs if dict(pruned.named_modules())[k].out_channels >= 16]
+        assert all(report[k] == pytest.approx(0.6, abs=0.05) for k in wide)
+    assert sparsity_report(net)["total"] == 0.0  # the input net is untouched
+    make_permanent(pruned)
+    assert not any(k.endswith("weight_orig") for k in pruned.state_dict())
+    assert set(pruned.state_dict()) == set(net.state_dict())
+    assert sparsity_report(pruned)["total"] == pytest.approx(report["total"])
+    logits, value = pruned(positions9.planes[:4], positions9.mask[:4])
+    assert logits.shape == (4, 82) and value.shape == (4,)
+
+
+def test_iterative_schedule_and_finetune(positions9: Positions) -> None:
+    assert schedule(0.75, 2) == pytest.approx([0.5, 0.75])
+    net = small_net()
+    calls = []
+    pruned = prune_net(net, 0.75, rounds=2, finetune=lambda m: calls.append(sparsity_report(m)["total"]))
+    assert calls == pytest.approx([0.5, 0.75], abs=0.01) and sparsity_report(pruned)["total"] > 0.74
+    cfg = CompressConfig(method="prune", amount=0.5, rounds=2, steps=3, batch_size=16)
+    tuned = compress(net, cfg, positions9.take(slice(0, 32)))
+    assert sparsity_report(tuned)["total"] == pytest.approx(0.5, abs=0.01)  # fine-tuning keeps the zeros
+
+
+def test_distillation_lowers_the_students_kl(positions9: Positions) -> None:
+    teacher = small_net()
+    torch.manual_seed(1)
+    student = build_net(NetConfig(kind="mobilenet", blocks=1, channels=16, expand=2), 17, 9, 82)
+    data = positions9.take(slice(0, 64))
+    before = agreement(teacher, student, data).kl
+    losses = distill(teacher, student, data, steps=25, batch_size=32, lr=3e-3)
+    after = agreement(teacher, student, data).kl
+    assert after < 0.5 * before and np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_distill_loss_is_zero_for_identical_outputs_and_ignores_illegal_moves() -> None:
+    logits, mask = torch.randn(4, 10), torch.rand(4, 10) > 0.3
+    mask[:, 0] = True
+    masked = logits.masked_fill(~mask, float("-inf"))
+    value = torch.rand(4)
+    out = distill_loss((masked, value), (masked, value), mask)
+    assert float(out.loss) == pytest.approx(0.0, abs=1e-6) and torch.isfinite(out.loss)
+    other = masked.clone()
+    other[~mask] = 5.0  # what illegal moves hold does not count
+    assert float(policy_kl(masked, other, mask)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_int8_on_an_unsupported_layer_names_it_and_keeps_fp32(positions9: Positions) -> None:
+    net = small_net(norm="group")
+    before = net(positions9.planes[:4])[0]
+    with pytest.raises(ValueError, match=r"layer trunk\.stem\.1 \(GroupNorm\).*fp32 net is unchanged"):
+        quantize_int8(net, positions9)
+    assert torch.equal(net(positions9.planes[:4])[0], before)
+
+
+def test_fp16_on_cpu_says_it_needs_cuda() -> None:
+    with pytest.raises(ValueError, match="CUDA"):
+        half_precision(small_net(), torch.float16, "cpu")
+
+
+def test_bf16_stays_close(trained: torch.nn.Module, positions9: Positions) -> None:
+    assert agreement(trained, half_precision(trained, torch.bfloat16, "cpu"), positions9).top1 >= 0.9
+
+
+@pytest.mark.slow  # importing torchao.quantization alone takes 10-20 s here
+def test_dynamic_int8_linear_stays_close(positions9: Positions) -> None:
+    mlp = small_net("mlp", "l2w64", norm="layer")
+    a = agreement(mlp, quantize_dynamic_linear(mlp), positions9)
+    assert a.value_mae < 0.05 and a.policy_max_abs < 0.05
+
+
+@pytest.fixture(scope="module")
+def onnx_files(trained: torch.nn.Module, positions9: Positions, tmp_path_factory: pytest.TempPathFactory):
+    d = tmp_path_factory.mktemp("onnx")
+    fp32 = export_onnx(trained, d / "net.onnx", positions9.planes[:2])
+    return fp32, quantize_onnx(fp32, d / "net.int8.onnx", trained, positions9)
+
+
+def test_onnx_round_trip(onnx_files, trained: torch.nn.Module, positions9: Positions) -> None:
+    fp32, int8 = onnx_files
+    b = positions9.take(slice(0, 64))
+    ref_logits, ref_value = trained(b.planes, b.mask)
+    logits, value = onnx_net(fp32, trained)(b.planes, b.mask)
+    legal = b.mask
+    assert torch.isneginf(logits[~legal]).all()
+    assert torch.allclose(logits[legal], ref_logits[legal], atol=1e-4) and torch.allclose(value, ref_value, atol=1e-4)
+    assert agreement(trained, onnx_net(int8, trained), positions9).top1 >= 0.9
+
+
+def test_onnx_runs_without_torch(onnx_files, trained: torch.nn.Module, positions9: Positions, tmp_path: Path) -> None:
+    b = positions9.take(slice(0, 16))
+    np.savez(tmp_path / "in.npz", planes=b.planes.numpy(), mask=b.mask.numpy())
+    code = (
+        "import sys, numpy as np, onnxruntime as ort\n"
+        f"d = np.load({str(tmp_path / 'in.npz')!r})\n"
+        f"s = ort.InferenceSession({str(onnx_files[0])!r}, providers=['CPUExecutionProvider'])\n"
+        "policy, value = s.run(None, {'planes': d['planes'], 'mask': d['mask']})\n"
+        f"np.savez({str(tmp_path / 'out.npz')!r}, policy=policy, value=value)\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, timeout=120)
+    out = np.load(tmp_path / "out.npz")
+    ref_logits, ref_value = trained(b.planes, b.mask)
+    assert np.isneginf(out["policy"][~b.mask.numpy()]).all()
+    np.testing.assert_allclose(out["value"], ref_value.detach().numpy(), atol=1e-4)
+
+
+def test_cli_distill_and_prune(tmp_path: Path, positions9: Positions, capsys: pytest.CaptureFixture[str]) -> None:
+    save_net(small_net(), tmp_path / "teacher.pt")
+    np.savez(tmp_path / "pos.npz", planes=positions9.planes.numpy(), mask=positions9.mask.numpy())
+    run(["distill", f"teacher={tmp_path / 'teacher.pt'}", "student=mobilenet", "student_preset=b4c32", "steps=3",
+         "batch_size=32", f"positions={tmp_path / 'pos.npz'}", f"out={tmp_path / 'student.pt'}"])
+    assert load_net(tmp_path / "student.pt").cfg.kind == "mobilenet"
+    run(["prune", f"net={tmp_path / 'teacher.pt'}", "amount=0.5", "steps=0", f"positions={tmp_path / 'pos.npz'}",
+         f"out={tmp_path / 'pruned.pt'}"])
+    assert sparsity_report(load_net(tmp_path / "pruned.pt"))["total"] == pytest.approx(0.5, abs=0.01)
+    assert "top-1 agreement" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [(["shrink"], "valid: distill, prune, quantize, export"),
+                                          (["prune", "net=x", "colour=red"], "unknown key 'colour'"),
+                                          (["prune", "amount=0.5"], "net=CKPT"),
+                                          (["quantize", "net=x", "method=int4"], "valid: none, int8")])
+def test_cli_bad_arguments(argv: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse(argv)
+
+
+def test_compress_config_choices_and_yaml() -> None:
+    with pytest.raises(ValueError, match="valid: unstructured, channels"):
+        CompressConfig(structure="filters")
+    with pytest.raises(ValueError, match="needs positions"):
+        compress(small_net(), CompressConfig(method="int8"))
+    fields = {f.name for f in dataclasses.fields(CompressConfig)}
+    for path in sorted((ROOT / "conf" / "compress").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        assert set(data) == fields, path.name
+        assert CompressConfig(**data).method == path.stem
+
+
+@pytest.mark.slow
+def test_int8_pt2e_agrees_with_fp32(trained: torch.nn.Module, positions9: Positions) -> None:
+    torch.set_num_threads(1)
+    q = quantize_int8(trained, positions9, batches=4, batch_size=64)
+    b = positions9.take(slice(0, 8))
+    logits, value = q(b.planes, b.mask)
+    assert logits.shape == (8, 82) and value.shape == (8,) and torch.isneginf(logits[~b.mask]).all()
+    a = agreement(trained, q, positions9, batch_size=64)
+    assert a.top1 >= 0.95 and a.value_mae < 0.05
+
+
+@pytest.mark.slow
+def test_int8_reference_graph_and_qat(trained: torch.nn.Module, positions9: Positions) -> None:
+    ref = quantize_int8(trained, positions9, batches=2, batch_size=64, compile=False)
+    assert agreement(trained, ref, positions9, batch_size=64).top1 >= 0.95
+    qat = quantize_qat(trained, positions9, steps=5, batch_size=64, lr=1e-5, compile=False)
+    assert agreement(trained, qat, positions9, batch_size=64).top1 >= 0.9
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_on_gpu(trained: torch.nn.Module, positions9: Positions, dtype: torch.dtype) -> None:
+    half = half_precision(trained, dtype, "cuda")
+    logits, value = half(positions9.planes, positions9.mask)
+    assert logits.shape == (len(positions9), 82) and value.dtype == torch.float32
+    assert float((logits.argmax(-1).cpu() == trained(positions9.planes, positions9.mask)[0].argmax(-1)).float().mean()) >= 0.9
