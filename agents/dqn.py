@@ -159,6 +159,7 @@ class DQNAgent:
         self.q = QNet(net, self.encode.shape, self.n_actions, cfg).to(self.device)
         self.target = QNet(net, self.encode.shape, self.n_actions, cfg).to(self.device)
         self.target.load_state_dict(self.q.state_dict())
+        self.target.eval()
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=cfg.lr)
         self.replay = ReplayBuffer(cfg.buffer_size, self.encode.shape, self.n_actions)
         self.nstep = NStepQueue(cfg.num_envs, cfg.n_step, cfg.gamma)
@@ -180,9 +181,11 @@ class DQNAgent:
 
     def _choose(self, obs: np.ndarray, mask: np.ndarray, epsilon: float) -> np.ndarray:
         """Epsilon-greedy legal actions (B,) for encoded obs (B, ...) and masks (B, A) bool."""
+        self.q.eval()  # acting mode (batch norm: running statistics)
         with torch.no_grad():
             q = self.q(torch.from_numpy(obs).to(self.device))
             actions = masked_argmax(q, torch.from_numpy(mask).to(self.device)).cpu().numpy()
+        self.q.train()
         explore = self.rng.random(len(actions)) < epsilon
         for i in np.flatnonzero(explore):
             legal = np.flatnonzero(mask[i])

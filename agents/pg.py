@@ -175,9 +175,11 @@ class PGAgent:
         if mask is not None:
             m = np.asarray(mask).astype(bool)[None]
             check_mask(m, f"agent={self.cfg.name}")
+        self.model.eval()
         with torch.no_grad():
             logp = self.model.log_probs(self.encode.single(obs).to(self.device),
                                         None if m is None else torch.from_numpy(m).to(self.device))
+        self.model.train()
         if greedy:
             return int(masked_argmax(logp, None)[0])
         return int(self._sample(logp.cpu().numpy())[0])
@@ -197,6 +199,7 @@ class PGAgent:
             raw, info = venv.reset()
             self._obs, self._mask = self.encode.numpy(raw), batch_masks(info, raw, n, self.n_actions, who)
             self._autoreset[:] = False
+        self.model.eval()  # acting mode (batch norm: running statistics), as in act()
         obs = np.zeros((steps + 1, n, *self.encode.shape), dtype=np.float32)
         masks = np.zeros((steps, n, self.n_actions), dtype=bool)
         actions = np.zeros((steps, n), dtype=np.int64)
@@ -227,12 +230,14 @@ class PGAgent:
         cfg, dev = self.cfg, self.device
         steps, n = batch.actions.shape
         # ALGO LOGIC: advantages and return targets from the critic's values of every observation
+        self.model.eval()
         with torch.no_grad():
             values = self.model.value(torch.from_numpy(batch.obs.reshape(-1, *self.encode.shape)).to(dev))
         values = values.cpu().numpy().reshape(steps + 1, n)
         adv = gae(batch.rewards, values, batch.terminated, batch.dones, cfg.gamma, cfg.gae_lambda)
         returns = adv + values[:-1]
         keep = batch.valid.reshape(-1)
+        self.model.train()
         flat = {"obs": batch.obs[:-1].reshape(-1, *self.encode.shape)[keep],
                 "masks": batch.masks.reshape(-1, self.n_actions)[keep], "actions": batch.actions.reshape(-1)[keep],
                 "logp": batch.logp.reshape(-1)[keep], "adv": adv.reshape(-1)[keep],

@@ -67,7 +67,8 @@ def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor | None) -> torch
 def entropy(logp: torch.Tensor) -> torch.Tensor:
     """Entropy (B,) of the distributions with log-probabilities ``logp`` (B, A); masked (-inf) actions add 0."""
     p = logp.exp()
-    return -torch.where(p > 0, p * logp, torch.zeros_like(p)).sum(-1)
+    finite = torch.where(torch.isfinite(logp), logp, torch.zeros_like(logp))  # 0 * -inf would make NaN gradients
+    return -(p * finite).sum(-1)
 
 
 def explained_variance(pred: np.ndarray, target: np.ndarray) -> float:

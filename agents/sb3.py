@@ -21,8 +21,6 @@ from typing import Any, NamedTuple
 import gymnasium
 import numpy as np
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.monitor import Monitor
 
 from agents.common import check_mask, masked_argmax
 
@@ -48,6 +46,8 @@ class SB3Config:
     """``PPO``, ``A2C``, ``DQN`` (stable-baselines3) or ``MaskablePPO`` (sb3-contrib; for envs with masks)."""
     hyperparams: str = "default"
     """``default`` (SB3's defaults) or ``rlzoo`` (the RL Zoo's CartPole-v1 values; DQN only)."""
+    n_steps: int | None = None
+    """Rollout length of the on-policy algos (PPO, A2C, MaskablePPO); null: SB3's default (2048 PPO, 5 A2C)."""
     chunk_steps: int = 2048
     """Env steps of SB3 ``learn`` per ``collect`` (on-policy algos round up to whole rollouts)."""
     schedule_steps: int = 200_000
@@ -62,16 +62,22 @@ class SB3Config:
             raise ValueError(f"sb3 hyperparams must be 'default' or 'rlzoo', got {self.hyperparams!r}")
         if self.hyperparams == "rlzoo" and self.algo not in RLZOO:
             raise ValueError(f"no rlzoo hyperparameters for {self.algo}; valid: {', '.join(RLZOO)}")
+        if self.n_steps is not None and (self.n_steps < 2 or self.algo == "DQN"):
+            raise ValueError("n_steps (>= 2) is a setting of the on-policy algos only (PPO, A2C, MaskablePPO)")
         if self.chunk_steps < 1 or self.schedule_steps < 1:
             raise ValueError("chunk_steps and schedule_steps must be >= 1")
 
 
 def algo_class(algo: str) -> type:
-    """The SB3 class of ``algo``."""
-    if algo == "MaskablePPO":
-        from sb3_contrib import MaskablePPO
-        return MaskablePPO
-    import stable_baselines3
+    """The SB3 class of ``algo``; ``ValueError`` saying what to install when SB3 is missing (it is optional)."""
+    try:
+        if algo == "MaskablePPO":
+            from sb3_contrib import MaskablePPO
+            return MaskablePPO
+        import stable_baselines3
+    except ImportError as exc:
+        raise ValueError(f"agent=sb3 needs stable-baselines3 and sb3-contrib ({exc}); "
+                         "pip install 'stable-baselines3>=2.4' 'sb3-contrib>=2.4'") from None
     return getattr(stable_baselines3, algo)
 
 
@@ -108,18 +114,18 @@ class InfoActionMasks(gymnasium.Wrapper):
         return np.asarray(method()).astype(bool) if callable(method) else self._mask
 
 
-class _FixedSchedule(BaseCallback):
-    """Makes SB3's progress (epsilon, linear rates) run over ``schedule_steps`` rather than the chunk."""
+def fixed_schedule(total: int) -> Any:
+    """An SB3 callback making its progress (epsilon, linear rates) run over ``total`` steps, not the chunk."""
+    from stable_baselines3.common.callbacks import BaseCallback
 
-    def __init__(self, total: int) -> None:
-        super().__init__()
-        self.total = total
+    class FixedSchedule(BaseCallback):
+        def _on_training_start(self) -> None:
+            self.model._total_timesteps = max(total, self.model.num_timesteps + 1)
 
-    def _on_training_start(self) -> None:
-        self.model._total_timesteps = max(self.total, self.model.num_timesteps + 1)
+        def _on_step(self) -> bool:
+            return True
 
-    def _on_step(self) -> bool:
-        return True
+    return FixedSchedule()
 
 
 class SB3Batch(NamedTuple):
@@ -143,9 +149,13 @@ class SB3Agent:
             raise ValueError(f"agent=sb3 algo=DQN supports Discrete action spaces only, got {action_space}")
         self.cfg, self.rng = cfg, rng
         kwargs = dict(RLZOO[cfg.algo]) if cfg.hyperparams == "rlzoo" else {}
+        if cfg.n_steps is not None:
+            kwargs["n_steps"] = cfg.n_steps
+            if cfg.algo != "A2C":
+                kwargs["batch_size"] = min(64, cfg.n_steps)
         self.model = algo_class(cfg.algo)("MlpPolicy", _SpacesEnv(observation_space, action_space), verbose=0,
                                           seed=int(rng.integers(2**31 - 1)), device=device, **kwargs)
-        self._monitor: Monitor | None = None
+        self._monitor: Any = None  # SB3's Monitor around the runner's env, from the first collect
         self._seen_episodes = 0
 
     def _attach(self, env: gymnasium.Env) -> None:
@@ -158,6 +168,8 @@ class SB3Agent:
         if masked and self.cfg.algo != "MaskablePPO":
             raise ValueError(f"the env has action masks, which SB3 {self.cfg.algo} ignores; use "
                              "agent.algo=MaskablePPO")
+        from stable_baselines3.common.monitor import Monitor
+
         self._monitor = Monitor(InfoActionMasks(env) if self.cfg.algo == "MaskablePPO" else env)
         self.model.set_env(self._monitor)  # force_reset: SB3 resets the env at the next learn
 
@@ -187,7 +199,7 @@ class SB3Agent:
             self._attach(env)
         before = self.model.num_timesteps
         self.model.learn(self.cfg.chunk_steps, reset_num_timesteps=False, log_interval=None,
-                         callback=_FixedSchedule(self.cfg.schedule_steps))
+                         callback=fixed_schedule(self.cfg.schedule_steps))
         returns = self._monitor.get_episode_rewards()[self._seen_episodes:]
         lengths = self._monitor.get_episode_lengths()[self._seen_episodes:]
         self._seen_episodes += len(returns)

@@ -84,7 +84,8 @@ class Clock:
         self.evals.append((steps, ret, success))
         self.next_eval = (steps // self.args.eval_every + 1) * self.args.eval_every
         if self.solved_at is None and self.solved_fn(ret, success):
-            self.solved_at, self.solved_wall = steps, wall
+            # the evaluation milestone reached (ours collect whole rollouts, so they pass it by < 1 rollout)
+            self.solved_at, self.solved_wall = steps // self.args.eval_every * self.args.eval_every, wall
         self.paused += time.perf_counter() - t0
         return self.solved_at is not None
 
@@ -147,15 +148,26 @@ def _result(label: str, seed: int, steps: int, clock: Clock) -> dict:
             "steps": steps, "train_s": train, "steps_per_s": steps / max(train, 1e-9), "evals": clock.evals}
 
 
+def _milestone(r: dict) -> int | None:
+    """The evaluation milestone (a multiple of eval_every) at which ``r`` was first solved."""
+    if r["solved_at"] is None or not r["evals"]:
+        return r["solved_at"]
+    first = r["evals"][0][0]
+    every = 10_000 if first >= 10_000 else 1000
+    return r["solved_at"] // every * every
+
+
 def table(results: list[dict]) -> str:
     """Markdown: one row per agent, medians over its seeds (steps/wall to solve over solved seeds only)."""
+    results = [{**r, "solved_at": _milestone(r)} for r in results]
     lines = ["| agent | solved | steps to solve (median; per seed) | wall s to solve (median) | env steps/s |",
              "|---|---|---|---|---|"]
     for label in dict.fromkeys(r["agent"] for r in results):
         rows = [r for r in results if r["agent"] == label]
         solved = [r for r in rows if r["solved_at"] is not None]
         per_seed = ", ".join(f"{r['solved_at'] // 1000}k" if r["solved_at"] else "-" for r in rows)
-        steps = f"{statistics.median(r['solved_at'] for r in solved):,.0f} ({per_seed})" if solved else f"- ({per_seed})"
+        median = f"{statistics.median(r['solved_at'] for r in solved):,.0f}" if solved else "-"
+        steps = f"{median} ({per_seed})"
         wall = f"{statistics.median(r['solved_wall_s'] for r in solved):.1f}" if solved else "-"
         speed = statistics.median(r["steps_per_s"] for r in rows)
         lines.append(f"| {label} | {len(solved)}/{len(rows)} | {steps} | {wall} | {speed:,.0f} |")
@@ -170,7 +182,11 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=None, help="default: 10000 (cartpole), 1000 (frozenlake)")
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--out", type=Path, default=None, help="write all results (with eval curves) as JSON")
+    parser.add_argument("--table-from", type=Path, default=None, help="print the table of a saved --out JSON")
     args = parser.parse_args()
+    if args.table_from:
+        print(table(json.loads(args.table_from.read_text(encoding="utf-8"))))
+        return
     args.eval_every = args.eval_every or (10_000 if args.env == "cartpole" else 1000)
     torch.set_num_threads(1)
     results = []

@@ -4,10 +4,13 @@
     python benchmarks/go_speed.py --rounds 3 --seconds 1 --out reports/go_speed.md
 
 Contenders (one process, interleaved rounds, medians; every game capped at the same ``--cap`` moves, passes
-included, which is OpenSpiel's default for 9x9, 2 * 81):
+included, which is OpenSpiel's default for 9x9, 2 * 81). The per-move contenders all choose with the same
+``random.Random().random()`` (numpy's scalar draws cost more than some engines' moves):
 - ``zoo GoState``: the per-move Python API, ``legal_actions()`` + uniform choice + ``play()`` each move.
 - ``zoo GoBatch``: B games at once, ``legal_masks()`` + a uniform legal choice per game vectorised in numpy +
   ``play()``; finished games restart at once (moves counted are moves played).
+- ``zoo GoBatch random_actions``: the same with ``random_actions(rng)``, the O(B) uniform choice from the legal
+  lists the engine keeps, in place of the O(B * N*N) masks + numpy choice.
 - ``pettingzoo go_v5``: ``pettingzoo.classic.go_v5.env(board_size=9)``, ``last()`` + choice from the action mask +
   ``step()``.
 - ``openspiel go``: ``pyspiel.load_game("go(board_size=9,komi=7.5)")``, ``legal_actions()`` + ``apply_action()``.
@@ -18,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -37,12 +42,13 @@ SIZE = 9
 
 def zoo_state(seconds: float, cap: int, rng: np.random.Generator) -> float:
     """Moves/s through GoState's per-move API."""
+    pick = random.Random(int(rng.integers(2**31))).random
     moves, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         s = GoState.new(SIZE, max_moves=cap)
         while not s.is_terminal:
             acts = s.legal_actions()
-            s.play(acts[int(rng.random() * len(acts))])
+            s.play(acts[int(pick() * len(acts))])
         moves += s.move_count
     return moves / (time.perf_counter() - start)
 
@@ -53,9 +59,26 @@ def zoo_batch(seconds: float, cap: int, rng: np.random.Generator, num_games: int
     moves, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         masks = b.legal_masks()
-        actions = np.argmax(rng.random(masks.shape, dtype=np.float32) * masks, axis=1)
+        # Uniform legal choice per game: the (k+1)-th legal action, k uniform below the number legal.
+        cum = masks.cumsum(axis=1)
+        k = (rng.random(len(masks)) * cum[:, -1]).astype(np.int64)
+        actions = (cum <= k[:, None]).sum(axis=1)
         before = b.move_count
         b.play(actions)
+        moves += int((b.move_count - before).sum())
+        done = b.done
+        if done.any():
+            b.reset(np.flatnonzero(done))
+    return moves / (time.perf_counter() - start)
+
+
+def zoo_batch_random(seconds: float, cap: int, rng: np.random.Generator, num_games: int = 256) -> float:
+    """Moves/s through GoBatch with ``random_actions`` (O(B) choice from the kept legal lists) + ``play()``."""
+    b = GoBatch(num_games, SIZE, max_moves=cap)
+    moves, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        before = b.move_count
+        b.play(b.random_actions(rng))
         moves += int((b.move_count - before).sum())
         done = b.done
         if done.any():
@@ -68,6 +91,7 @@ def pettingzoo_go(seconds: float, cap: int, rng: np.random.Generator) -> float:
     from pettingzoo.classic import go_v5
 
     env = go_v5.env(board_size=SIZE)
+    pick = random.Random(int(rng.integers(2**31))).random
     moves, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         env.reset()
@@ -77,7 +101,7 @@ def pettingzoo_go(seconds: float, cap: int, rng: np.random.Generator) -> float:
             if term or trunc or n >= cap:
                 break
             acts = np.flatnonzero(obs["action_mask"])
-            env.step(int(acts[int(rng.random() * len(acts))]))
+            env.step(int(acts[int(pick() * len(acts))]))
             n += 1
         moves += n
     return moves / (time.perf_counter() - start)
@@ -88,12 +112,13 @@ def openspiel_go(seconds: float, cap: int, rng: np.random.Generator) -> float:
     import pyspiel
 
     game = pyspiel.load_game(f"go(board_size={SIZE},komi=7.5,max_game_length={cap})")
+    pick = random.Random(int(rng.integers(2**31))).random
     moves, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         st = game.new_initial_state()
         while not st.is_terminal():
             acts = st.legal_actions()
-            st.apply_action(acts[int(rng.random() * len(acts))])
+            st.apply_action(acts[int(pick() * len(acts))])
             moves += 1
     return moves / (time.perf_counter() - start)
 
@@ -112,7 +137,8 @@ def run(rounds: int, seconds: float, cap: int, seed: int) -> tuple[dict[str, flo
     rng = np.random.default_rng(seed)
     contenders: dict[str, Callable[[float, int, np.random.Generator], float]] = {
         "zoo GoState (per move)": zoo_state,
-        "zoo GoBatch (B=256)": zoo_batch,
+        "zoo GoBatch (B=256, masks)": zoo_batch,
+        "zoo GoBatch (B=256, random_actions)": zoo_batch_random,
         "pettingzoo go_v5": pettingzoo_go,
         "openspiel go": openspiel_go,
     }
@@ -161,12 +187,34 @@ def main() -> None:
             "",
             f"Command: `{command}`  ",
             f"Date: {datetime.date.today().isoformat()}  ",
-            f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-            f"one process, {args.rounds} interleaved rounds of {args.seconds:g} s, medians; move cap {args.cap}.",
+            f"Machine: {machine()}; Python {platform.python_version()}; one process, {args.rounds} interleaved "
+            f"rounds of {args.seconds:g} s, medians; move cap {args.cap} (passes count).",
             "",
         ]
-        body = [text, "", *(f"Note: {n}" for n in notes)]
+        body = [
+            text,
+            "",
+            *(f"Note: {n}" for n in notes),
+            "",
+            "Absolute figures move with the machine and its load (other jobs shared these cores); the ratios come",
+            "from interleaved rounds in one process. See the module docstring of the benchmark for what each",
+            "contender does per move.",
+        ]
         args.out.write_text("\n".join(header + body) + "\n")
+
+
+def machine() -> str:
+    """CPU model, core count and load average, as far as this platform tells."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = f", load average {os.getloadavg()[0]:.1f} at the end"
+    return f"{model}, {os.cpu_count()} logical cores{load}"
 
 
 if __name__ == "__main__":

@@ -95,20 +95,21 @@ def main(argv: list[str] | None = None) -> None:
                     game.num_actions).to(device).eval()
     print(f"# {args.board}x{args.board}, {args.kind} {args.preset}, device {device}, "
           f"{torch.get_num_threads()} torch threads")
-    raw = {b: raw_forward(net, game, b, 3.0, device) for b in sorted({1, *args.games})}
-    for b, rate in raw.items():
-        print(f"raw forward, batch {b:4d}: {rate:9.1f} positions/s")
-    print("| sims | B | moves/s | net evals/s | avg batch | forward share | evals/s vs raw forward | "
-          "moves/s vs unbatched |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    # The raw forward rate at the same batch is measured just before each row, so that load changes on a
+    # shared machine move both numbers of a ratio together.
+    print("| sims | B | moves/s | net evals/s | avg batch | forward share | raw forward at batch B (pos/s) | "
+          "evals/s vs raw forward | moves/s vs unbatched |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for sims in args.sims:
+        raw = raw_forward(net, game, 1, 2.0, device)
         base = unbatched_baseline(net, game, sims, args.baseline_moves, device)
         print(f"| {sims} | 1 (unbatched) | {base['moves_per_s']:.2f} | {base['evals_per_s']:.0f} | 1 | "
-              f"{base['forward_share']:.2f} | {base['evals_per_s'] / raw[1]:.2f} (batch 1) | 1.00x |")
+              f"{base['forward_share']:.2f} | {raw:.0f} | {base['evals_per_s'] / raw:.2f} | 1.00x |", flush=True)
         for games in args.games:
+            raw = raw_forward(net, game, games, 2.0, device)
             r = batched_selfplay(net, game, sims, games, args.moves, device)
             print(f"| {sims} | {games} | {r['moves_per_s']:.2f} | {r['evals_per_s']:.0f} | {r['avg_batch']:.1f} | "
-                  f"{r['forward_share']:.2f} | {r['evals_per_s'] / raw[games]:.2f} | "
+                  f"{r['forward_share']:.2f} | {raw:.0f} | {r['evals_per_s'] / raw:.2f} | "
                   f"{r['moves_per_s'] / base['moves_per_s']:.1f}x |", flush=True)
 
 

@@ -13,7 +13,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from envs.gridworld import DOWN, LEFT, MOVES, UP
+from envs.gridworld import DOWN, LEFT, MOVES, RIGHT, UP
 from envs.wrappers import HistoryObservation
 
 CUE_UP = 0

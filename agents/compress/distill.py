@@ -64,7 +64,7 @@ def outputs_on(net: nn.Module, positions: Positions, batch_size: int = 256) -> o
     net.eval()
     outs = [net(*positions.take(slice(i, i + batch_size))) for i in range(0, len(positions), batch_size)]
     if isinstance(outs[0], tuple):
-        return tuple(torch.cat(parts) for parts in zip(*outs))
+        return tuple(torch.cat(parts) for parts in zip(*outs, strict=True))
     return torch.cat(outs)
 
 

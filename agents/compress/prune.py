@@ -43,7 +43,7 @@ def _masks(layers: list[nn.Module], sparsity: float, structure: str, scope: str)
     scores = [_scores(m.weight, structure) for m in layers]
     masks = [torch.ones_like(s) for s in scores]
     if scope == "layer":
-        for s, mask in zip(scores, masks):
+        for s, mask in zip(scores, masks, strict=True):
             k = int(round(sparsity * s.numel()))
             if structure == "channels":  # never cut a layer off entirely
                 k = min(k, s.numel() - 1)
@@ -55,7 +55,7 @@ def _masks(layers: list[nn.Module], sparsity: float, structure: str, scope: str)
     keep = torch.ones_like(flat)
     keep[torch.argsort(flat)[:k]] = 0
     offset = 0
-    for s, mask in zip(scores, masks):
+    for s, mask in zip(scores, masks, strict=True):
         part = keep[offset:offset + s.numel()].view_as(s)
         offset += s.numel()
         if structure == "channels" and part.sum() == 0:  # never cut a layer off entirely
@@ -73,7 +73,7 @@ def prune_once(net: nn.Module, sparsity: float, structure: str = "unstructured",
     layers = [m for _, m in prunable_layers(net, structure)]
     if not layers:
         raise ValueError(f"prune: {type(net).__name__} has no layer that {structure} pruning applies to")
-    for m, mask in zip(layers, _masks(layers, sparsity, structure, scope)):
+    for m, mask in zip(layers, _masks(layers, sparsity, structure, scope), strict=True):
         if structure == "channels":
             mask = mask.view(-1, *([1] * (m.weight.dim() - 1))).expand_as(m.weight)
         prune.custom_from_mask(m, "weight", mask.to(m.weight.dtype).contiguous())

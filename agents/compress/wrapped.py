@@ -12,11 +12,12 @@ from agents.nets.heads import Net, mask_logits
 
 
 class CompressedNet(nn.Module):
-    """``forward(x (B, C, H, W) float32, mask (B, A) bool | None)`` -> what ``like`` returns (see ``agents.nets.Net``).
+    """``forward(x (B, C, H, W) float32, mask (B, A) bool | None)`` -> what ``like`` returns (as ``agents.nets.Net``).
 
     ``inner`` maps x to the unmasked outputs (a compiled int8 graph, a half-precision copy, ...); this wrapper
-    moves the input to ``device`` (when given) and casts it to ``dtype``, runs ``inner`` under ``context()`` (e.g. an Inductor config patch) without
-    autograd when ``inference_only``, casts outputs back to float32 and masks illegal moves to -inf.
+    moves the input to ``device`` (when given) and casts it to ``dtype``, runs ``inner`` under ``context()``
+    (e.g. an Inductor config patch) without autograd when ``inference_only``, casts outputs back to float32 and
+    masks illegal moves to -inf.
     The attributes ``cfg``, ``heads``, ``in_channels``, ``board_size``, ``n_actions`` are copied from ``like``.
     """
 

@@ -2,10 +2,12 @@
 
 Input (B, T, D): the last T observations, oldest first, the current one last (``envs.wrappers.HistoryObservation``).
 A 1x1 conv lifts D to C channels; then L residual layers, layer i a causal conv of kernel size k and dilation
-``k**i`` with a gated activation ``tanh(f) * sigmoid(g)`` (van den Oord et al. 2016). The output is the last
-time step's C features (B, C): it sees ``receptive_field(L, k) = 1 + (k - 1) * (k**L - 1) / (k - 1)
-= k**L`` steps, so L = ceil(log_k T) layers cover a history of T with O(C^2 L) parameters (an MLP over the
-flattened history needs O(T D H)).
+``k**i`` with a gated activation ``tanh(f) * sigmoid(g)`` (van den Oord et al. 2016). The output is
+``tanh(linear(layernorm(h)))`` of the last time step's C channels (B, C): the layer norm lifts the few bits that
+change between observations (the cue among them) to unit scale, and tanh bounds the features like the agents'
+MLP torsos (without both, PPO learned the corridor but never the cue). It sees
+``receptive_field(L, k) = 1 + sum_i (k - 1) k**i = k**L`` steps, so L = ceil(log_k T) layers cover a history of
+T with O(C^2 L) parameters (an MLP over the flattened history needs O(T D H)).
 
 Selected by ``net=wavenet`` (``conf/net/wavenet.yaml`` -> :class:`WaveNetConfig`); the deep RL agents
 (``agents/common.py::build_torso``) put their heads on its features.
@@ -79,9 +81,13 @@ class WaveNet(nn.Module):
         self.inp = nn.Conv1d(in_features, cfg.channels, 1)
         self.blocks = nn.Sequential(*(CausalBlock(cfg.channels, cfg.kernel_size, cfg.kernel_size**i)
                                       for i in range(self.layers)))
+        self.norm = nn.LayerNorm(cfg.channels)
+        self.out = nn.Linear(cfg.channels, cfg.channels)
         self.out_features = cfg.channels
+        nn.init.orthogonal_(self.out.weight, math.sqrt(2))
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, D) float32, oldest step first -> (B, C), ReLU features of step T - 1."""
+        """x: (B, T, D) float32, oldest step first -> (B, C) features of step T - 1, in (-1, 1)."""
         h = self.blocks(self.inp(x.transpose(1, 2)))
-        return torch.relu(h[:, :, -1])
+        return torch.tanh(self.out(self.norm(h[:, :, -1])))

@@ -48,6 +48,16 @@ class ZeroBatch:
     """Self-play speed and resignation statistics."""
 
 
+def default_net(cfg: ZeroConfig, board_size: int) -> NetConfig:
+    """The net of ``cfg.net_kind`` / ``cfg.net_preset``; preset ``auto`` picks by board size: resnet b2c32 up to
+    5x5, b4c64 up to 7x7, b6c64 above (mobilenet: b4c32, b6c48, b8c64)."""
+    preset = cfg.net_preset
+    if preset == "auto":
+        sizes = {"resnet": ("b2c32", "b4c64", "b6c64"), "mobilenet": ("b4c32", "b6c48", "b8c64")}[cfg.net_kind]
+        preset = sizes[0] if board_size <= 5 else sizes[1] if board_size <= 7 else sizes[2]
+    return NetConfig(kind=cfg.net_kind, preset=preset)
+
+
 class ZeroAgent:
     """AlphaZero on any game meeting ``agents.zero.game.Game``; see the module docstring."""
 
@@ -62,7 +72,7 @@ class ZeroAgent:
                              f"observations {observation_space} and actions {action_space}")
         self.cfg, self.rng, self.device = cfg, rng, device
         self.plane_shape, self.num_actions = tuple(int(s) for s in shape), int(n_actions)
-        net_cfg = net if isinstance(net, NetConfig) else NetConfig(kind=cfg.net_kind, preset=cfg.net_preset)
+        net_cfg = net if isinstance(net, NetConfig) else default_net(cfg, shape[1])
         self.net = build_net(net_cfg, shape[0], shape[1], self.num_actions).to(device).eval()
         self.evaluator = NetEvaluator(self.net, device)
         self.learner = Learner(cfg, self.net, device)

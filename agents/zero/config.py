@@ -51,8 +51,10 @@ class ZeroConfig:
     """Keep the subtree of the move played as the next move's tree (self-play)."""
 
     # -- resignation and playout cap randomisation -----------------------------------------------------------------
-    resign_threshold: float = -0.9
-    """A player resigns when the Q of its chosen move (its own view) is below this; -1 or less disables."""
+    resign_threshold: float = -1.0
+    """A player resigns when the Q of its chosen move (its own view) is below this; -1 or less disables (the
+    default: an untrained value head resigns games it could win, e.g. every black game on 5x5 with komi 24).
+    Turn it on (e.g. -0.9) for a trained net, and watch ``selfplay/false_resign``."""
     resign_playthrough: float = 0.1
     """Share of self-play games that never resign, to measure how often resigning would have been wrong."""
     cheap_fraction: float = 0.0
@@ -84,8 +86,9 @@ class ZeroConfig:
     # -- net (used when the run has no ``net=`` section) -----------------------------------------------------------
     net_kind: str = "resnet"
     """Backbone when the run passes no net config: ``resnet`` or ``mobilenet`` (see ``agents.nets``)."""
-    net_preset: str = "b6c64"
-    """Net size when the run passes no net config (``agents.nets.PRESETS``), e.g. ``b6c64`` = 6 blocks x 64."""
+    net_preset: str = "auto"
+    """Net size when the run passes no net config (``agents.nets.PRESETS``, e.g. ``b6c64`` = 6 blocks x 64
+    channels), or ``auto``: by board size, resnet b2c32 up to 5x5, b4c64 up to 7x7, b6c64 above."""
 
     def __post_init__(self) -> None:
         positive = ("games", "moves_per_collect", "simulations", "leaves_per_game", "play_leaves", "cheap_simulations",
@@ -96,6 +99,8 @@ class ZeroConfig:
         for name in ("dirichlet_eps", "resign_playthrough", "cheap_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"ZeroConfig.{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.net_kind not in ("resnet", "mobilenet"):
+            raise ValueError(f"ZeroConfig.net_kind must be resnet or mobilenet, got {self.net_kind!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
         if self.min_replay < 0 or self.train_ratio < 0 or self.lr <= 0 or self.max_moves_factor <= 0:

@@ -34,6 +34,7 @@ class Replay:
         n = len(z)
         if n == 0:
             return
+        self.added += n
         if n > self.capacity:
             planes, policy, z = planes[-self.capacity :], policy[-self.capacity :], z[-self.capacity :]
             n = self.capacity
@@ -41,7 +42,6 @@ class Replay:
         self.planes[idx], self.policy[idx], self.z[idx] = planes, policy, z
         self.next = int((self.next + n) % self.capacity)
         self.size = min(self.capacity, self.size + n)
-        self.added += n
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``n`` positions drawn uniformly (with replacement): planes float32 ``(n, C, H, W)``, policy float32

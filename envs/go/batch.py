@@ -46,7 +46,7 @@ class GoBatch:
         self._H = np.zeros((self.num_games, self.history, p), np.int8)
         self._T = np.zeros((self.num_games, _INITIAL_CAP), np.int64)
         self._C = E.size_tables(self.size)
-        self._resigned_score = np.zeros(self.num_games, np.float64)
+        self._rows = np.arange(self.num_games)
         self.reset()
 
     def __len__(self) -> int:
@@ -101,6 +101,19 @@ class GoBatch:
         E.features_into(self._S, self._H, self._C, out)
         return out
 
+    def legal_actions(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(actions, counts)``: int64 ``(B, N*N + 1)`` whose row ``g`` starts with game ``g``'s legal actions in
+        ascending order (pass last), and int64 ``(B,)`` how many there are (0 in finished games)."""
+        start = E.legal_offset(self.size)
+        return self._S[:, start : start + self.size * self.size + 1].copy(), self._S[:, E.NLEGAL].copy()
+
+    def random_actions(self, rng: np.random.Generator) -> np.ndarray:
+        """int64 ``(B,)``: a uniformly random legal action per game (pass in finished games), in O(B) numpy."""
+        counts = self._S[:, E.NLEGAL]
+        pick = (rng.random(self.num_games) * counts).astype(np.int64)
+        actions = self._S[self._rows, E.legal_offset(self.size) + pick]
+        return np.where(counts > 0, actions, self.size * self.size)
+
     @property
     def done(self) -> np.ndarray:
         """bool ``(B,)``: which games are over."""
@@ -137,5 +150,5 @@ class GoBatch:
     def state(self, i: int) -> GoState:
         """A GoState copy of game ``i`` (independent of the batch)."""
         s = GoState.new(self.size, komi=self.komi, history=self.history, max_moves=self.max_moves)
-        s._S, s._M, s._H, s._T = (x[i : i + 1].copy() for x in (self._S, self._M, self._H, self._T))
+        s._attach(*(x[i : i + 1].copy() for x in (self._S, self._M, self._H, self._T)))
         return s

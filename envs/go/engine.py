@@ -14,11 +14,12 @@ Vocabulary
 
 Array layout (one row per game; a single game is a batch of one)
 ----------------------------------------------------------------
-- ``S`` int64 ``(B, row_length(N))``: scalars ``S[:, :HDR]`` (offsets below), then the regions BOARD, HEAD,
-  NEXT, LIBS, CSIZE, CHASH, MARK, EMPTYN of length ``P`` (HEAD..CHASH are meaningful at stones / chain heads
-  only; EMPTYN counts each point's empty neighbours),
-  COUNTS of length ``P + 1`` (how many seen positions had each number of stones: a cheap superko filter) and
-  LEGAL of length ``P + 1`` (the first ``S[:, NLEGAL]`` entries list the legal actions, ascending).
+- ``S`` int64 ``(B, row_length(N))``: scalars and a 1024-bit Bloom filter of the seen hashes ``S[:, :HDR]``
+  (offsets below), then the regions BOARD, HEAD, NEXT, LIBS, CSIZE, CHASH, MARK, EMPTYN of length ``P``
+  (HEAD..CHASH are meaningful at stones / chain heads only; MARK is scratch for stamps; EMPTYN counts each
+  point's empty neighbours), COUNTS of length ``P + 1`` (how many seen positions had each number of stones: a
+  cheap superko filter) and LEGAL of length ``P + 1`` (its first ``S[:, NLEGAL]`` entries list the legal
+  actions, ascending).
 - ``M`` bool ``(B, P + 1)``: the legal mask, kept current after every change (all False once over).
 - ``H`` int8 ``(B, k, P)``: ring of the last ``k`` boards; the board after move ``t`` lives in slot ``t % k``.
 - ``T`` int64 ``(B, cap)``: open-addressing set of seen position hashes (0 = free slot), ``cap`` a power of
@@ -39,7 +40,8 @@ from numba import njit
 # Scalar offsets in S[g, :HDR].
 TO_PLAY, PASSES, MOVE_COUNT, LAST_MOVE, CAPT_B, CAPT_W, RESIGNED, DONE = range(8)
 HASH, HCOUNT, MAX_MOVES, STAMP, STONES, NLEGAL = range(8, 14)
-HDR = 16
+BLOOM = 16  # S[g, 16:32]: a 1024-bit Bloom filter of the seen hashes (bits 54..63), checked before T
+HDR = 32
 # Regions: region r < NREG of a row is S[g, HDR + r*P : HDR + (r+1)*P]; then COUNTS and LEGAL (P + 1 each).
 BOARD, HEAD, NEXT, LIBS, CSIZE, CHASH, MARK, EMPTYN = range(8)
 NREG = 8
@@ -53,11 +55,6 @@ REASONS = ("ok", "occupied", "suicide", "superko", "game is over", "out of range
 def row_length(size: int) -> int:
     """Length of one game's row of ``S`` for a board of ``size``."""
     return HDR + NREG * size * size + 2 * (size * size + 1)
-
-
-def counts_offset(size: int) -> int:
-    """Offset of the COUNTS region in a row."""
-    return HDR + NREG * size * size
 
 
 def legal_offset(size: int) -> int:
@@ -117,6 +114,8 @@ def _insert(s, t, h):
     if t[i] == 0:
         t[i] = h
         s[HCOUNT] += 1
+    b = (h >> 54) & 1023
+    s[BLOOM + (b >> 6)] |= np.int64(1) << (b & 63)
 
 
 @njit(cache=True)
@@ -184,8 +183,10 @@ def _status(s, t, C, p, c, P, zo, hash0, count0):
 def _refresh(s, m, t, C):
     """Recompute the legal mask ``m`` and the LEGAL list of row ``s``.
 
-    The loop body is :func:`_status` written out (numba compiles the inlined function with early returns
-    several times slower); the fuzz tests check the two agree.
+    The rules of :func:`_status`, written out with fast paths (numba compiles the inlined function with early
+    returns several times slower; the fuzz tests check that the two agree): a point with an empty neighbour
+    that captures nothing is legal unless it recreates a seen position, which needs some seen position with
+    one stone more than now (COUNTS) and a hit in the Bloom filter before the hash set ``t`` is probed.
     """
     P = C[C_P]
     lg = HDR + NREG * P + P + 1
@@ -218,8 +219,9 @@ def _refresh(s, m, t, C):
         if s[en + p] > 0 and s[mk + p] != stamp:
             # Fast path: an empty neighbour (not suicide) and no capture (one stone more than now).
             ok = True
-            if not quiet:
-                hh = hash0 ^ C[zo + p]
+            hh = hash0 ^ C[zo + p]
+            b = (hh >> 54) & 1023
+            if not quiet and (s[BLOOM + (b >> 6)] >> (b & 63)) & 1:
                 i = hh & tm
                 while t[i] != 0:
                     if t[i] == hh:
@@ -262,8 +264,9 @@ def _refresh(s, m, t, C):
             m[p] = False
             continue
         ok = True
-        if s[count0 - taken] != 0:
-            hh = hash0 ^ C[zo + p] ^ caph
+        hh = hash0 ^ C[zo + p] ^ caph
+        b = (hh >> 54) & 1023
+        if s[count0 - taken] != 0 and (s[BLOOM + (b >> 6)] >> (b & 63)) & 1:
             i = hh & tm
             while t[i] != 0:
                 if t[i] == hh:
@@ -553,6 +556,7 @@ def rebuild(S, M, H, T, C, g):
         s[STONES] += s[cs + p]
     T[g, :] = 0
     s[HCOUNT] = 0
+    s[BLOOM : BLOOM + 16] = 0
     _insert(s, T[g], s[HASH])
     s[HDR + NREG * P : HDR + NREG * P + P + 1] = 0
     s[HDR + NREG * P + s[STONES]] = 1

@@ -14,30 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
 
 from envs.go import engine as E
 from envs.go.batch import GoBatch
 from envs.go.features import NUM_SYMMETRIES, symmetry_planes, symmetry_policy
-from envs.go.state import GoState, IllegalMoveError, check_size
-
-
-@njit(cache=True)
-def _load_paths(S, M, H, T, S0, M0, H0, T0, C, src_rows, paths, depths):
-    """Row r := source row ``src_rows[r]`` then ``paths[r, :depths[r]]``. Returns -1 - r for the first illegal
-    path (rows before it are loaded), else the largest hash-set fill."""
-    fill = 0
-    for r in range(src_rows.shape[0]):
-        s = src_rows[r]
-        S[r, :] = S0[s, :]
-        M[r, :] = M0[s, :]
-        H[r, :, :] = H0[s, :, :]
-        T[r, :] = T0[s, :]
-        for i in range(depths[r]):
-            if E.play_row(S, M, H, T, C, r, paths[r, i]) != E.OK:
-                return -1 - r
-        fill = max(fill, S[r, E.HCOUNT])
-    return fill
+from envs.go.state import GoState, check_size
 
 
 class GoSearchBatch(GoBatch):
@@ -55,29 +36,31 @@ class GoSearchBatch(GoBatch):
             self._T = bigger
 
     def load_paths(self, src: GoBatch, src_rows: np.ndarray, paths: np.ndarray, depths: np.ndarray) -> None:
-        """Row ``r`` := ``src`` row ``src_rows[r]`` followed by ``paths[r, :depths[r]]`` (see the protocol)."""
-        rows = np.ascontiguousarray(src_rows, np.int64)
-        if rows.size > self.num_games:
-            raise ValueError(f"{rows.size} paths do not fit a batch of {self.num_games}")
-        if rows.size == 0:
-            return
-        d = np.ascontiguousarray(depths, np.int64)
-        # Every row's seen-set must stay at most half full after its path: size the tables first.
-        need = int(src._S[rows, E.HCOUNT].max()) + int(d.max()) + 1
-        cap = max(src._T.shape[1], self._T.shape[1])
-        while 2 * need > cap:
-            cap *= 2
-        if isinstance(src, GoSearchBatch):
-            src._grow_table(cap)
-        elif src._T.shape[1] < cap:
-            raise ValueError("the source batch's position table is too small; use a GoSearchBatch as source")
+        """Row ``r`` := ``src`` row ``src_rows[r]`` followed by ``paths[r, :depths[r]]`` (see the protocol).
+
+        Rows are copied with numpy; the paths are played level by level with :meth:`GoBatch.play` (one compiled
+        call per level), rows whose path is over being held out of each level as finished games are. Rows
+        past ``len(src_rows)`` are scratch and are left finished.
+        """
+        rows = np.asarray(src_rows, np.int64)
+        n = rows.size
+        if n > self.num_games:
+            raise ValueError(f"{n} paths do not fit a batch of {self.num_games}")
         if self._T.shape[1] != src._T.shape[1]:
             self._T = np.zeros((self.num_games, src._T.shape[1]), np.int64)
-        code = _load_paths(self._S, self._M, self._H, self._T, src._S, src._M, src._H, src._T, self._C, rows,
-                           np.ascontiguousarray(paths, np.int64), d)
-        if code < 0:
-            r = -1 - code
-            raise IllegalMoveError(f"path {r} ({list(paths[r, : d[r]])}) holds an illegal move")
+        self._S[:n], self._M[:n], self._H[:n], self._T[:n] = src._S[rows], src._M[rows], src._H[rows], src._T[rows]
+        self._S[n:, E.DONE] = 1
+        depths = np.asarray(depths, np.int64)
+        actions = np.zeros(self.num_games, np.int64)
+        for d in range(int(depths.max()) if n else 0):
+            held = np.flatnonzero(depths <= d)
+            saved = self._S[held, E.DONE].copy()
+            self._S[held, E.DONE] = 1
+            actions[:n] = np.where(depths > d, paths[:, min(d, paths.shape[1] - 1)], 0)
+            try:
+                self.play(actions)
+            finally:
+                self._S[held, E.DONE] = saved
 
     def set_state(self, i: int, state: GoState) -> None:
         """Row ``i`` := a copy of ``state`` (same size and history depth; its komi must be this batch's)."""

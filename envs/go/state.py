@@ -22,6 +22,8 @@ from envs.go import engine as E
 BLACK, WHITE, EMPTY = 1, -1, 0
 _COLUMNS = "ABCDEFGHJKLMNOPQRST"
 _INITIAL_CAP = 64
+# Hot-path names bound once (module constants, not state).
+_DONE, _NLEGAL, _GROW, _play_row = E.DONE, E.NLEGAL, E.GROW, E.play_row
 
 
 class IllegalMoveError(ValueError):
@@ -57,7 +59,20 @@ class GoState:
     ``score()`` is black's Tromp-Taylor area minus white's minus komi (positive: black ahead).
     """
 
-    __slots__ = ("size", "komi", "history", "max_moves", "_S", "_M", "_H", "_T", "_C", "_legal")
+    __slots__ = (
+        "size",
+        "komi",
+        "history",
+        "max_moves",
+        "_S",
+        "_M",
+        "_H",
+        "_T",
+        "_C",
+        "_legal",
+        "_row",
+        "_mask",
+    )
 
     # -- construction --------------------------------------------------------------------------------------------
 
@@ -116,13 +131,20 @@ class GoState:
         self = object.__new__(cls)
         self.size, self.komi, self.history, self.max_moves = int(size), float(komi), int(history), max_moves
         p = self.size * self.size
-        self._S = np.zeros((1, E.row_length(self.size)), np.int64)
-        self._M = np.zeros((1, p + 1), np.bool_)
-        self._H = np.zeros((1, self.history, p), np.int8)
-        self._T = np.zeros((1, _INITIAL_CAP), np.int64)
         self._C = E.size_tables(self.size)
         self._legal = E.legal_offset(self.size)
+        self._attach(
+            np.zeros((1, E.row_length(self.size)), np.int64),
+            np.zeros((1, p + 1), np.bool_),
+            np.zeros((1, self.history, p), np.int8),
+            np.zeros((1, _INITIAL_CAP), np.int64),
+        )
         return self
+
+    def _attach(self, S: np.ndarray, M: np.ndarray, H: np.ndarray, T: np.ndarray) -> None:
+        """Own the one-row arrays S, M, H, T (engine layout) and keep 1-D views of S and M."""
+        self._S, self._M, self._H, self._T = S, M, H, T
+        self._row, self._mask = S[0], M[0]
 
     def _max_code(self) -> int:
         return -1 if self.max_moves is None else int(self.max_moves)
@@ -131,8 +153,8 @@ class GoState:
         """An independent copy (array copies only)."""
         other = object.__new__(GoState)
         other.size, other.komi, other.history, other.max_moves = self.size, self.komi, self.history, self.max_moves
-        other._S, other._M, other._H, other._T = self._S.copy(), self._M.copy(), self._H.copy(), self._T.copy()
         other._C, other._legal = self._C, self._legal
+        other._attach(self._S.copy(), self._M.copy(), self._H.copy(), self._T.copy())
         return other
 
     # -- reading -------------------------------------------------------------------------------------------------
@@ -140,61 +162,60 @@ class GoState:
     @property
     def to_play(self) -> int:
         """Colour to move: BLACK (1) or WHITE (-1)."""
-        return int(self._S[0, E.TO_PLAY])
+        return int(self._row[E.TO_PLAY])
 
     @property
     def board(self) -> np.ndarray:
         """int8 ``(size, size)`` copy of the stones (1 black, -1 white, 0 empty), row 0 at the top."""
         p = self.size * self.size
-        return self._S[0, E.HDR : E.HDR + p].astype(np.int8).reshape(self.size, self.size)
+        return self._row[E.HDR : E.HDR + p].astype(np.int8).reshape(self.size, self.size)
 
     @property
     def move_count(self) -> int:
         """Moves played so far, passes included."""
-        return int(self._S[0, E.MOVE_COUNT])
+        return int(self._row[E.MOVE_COUNT])
 
     @property
     def passes(self) -> int:
         """Consecutive passes just played."""
-        return int(self._S[0, E.PASSES])
+        return int(self._row[E.PASSES])
 
     @property
     def last_move(self) -> int | None:
         """The last action played (``size*size`` for pass), None at the start."""
-        a = int(self._S[0, E.LAST_MOVE])
+        a = int(self._row[E.LAST_MOVE])
         return None if a < 0 else a
 
     @property
     def captures(self) -> tuple[int, int]:
         """Stones captured so far (by black, by white)."""
-        return int(self._S[0, E.CAPT_B]), int(self._S[0, E.CAPT_W])
+        return int(self._row[E.CAPT_B]), int(self._row[E.CAPT_W])
 
     @property
     def resigned(self) -> int | None:
         """Colour that resigned, or None."""
-        r = int(self._S[0, E.RESIGNED])
+        r = int(self._row[E.RESIGNED])
         return r if r else None
 
     @property
     def is_terminal(self) -> bool:
         """True once two consecutive passes, the move cap or a resignation has ended the game."""
-        return bool(self._S[0, E.DONE])
+        return bool(self._row[_DONE])
 
     def position_hash(self) -> int:
         """64-bit Zobrist hash (signed int) of the stones only; what positional superko compares."""
-        return int(self._S[0, E.HASH])
+        return int(self._row[E.HASH])
 
     # -- legality and moves ----------------------------------------------------------------------------------------
 
     def legal_mask(self) -> np.ndarray:
         """bool ``(size*size + 1,)``: legal actions, pass last (legal while the game is on); all False once over."""
-        return self._M[0].copy()
+        return self._mask.copy()
 
     def legal_actions(self) -> np.ndarray:
         """int64 indices of the legal actions, ascending (pass last); empty once the game is over."""
-        row = self._S[0]
         start = self._legal
-        return row[start : start + row[E.NLEGAL]].copy()
+        return self._row[start : start + self._row[_NLEGAL]].copy()
 
     def illegal_reason(self, action: int) -> str | None:
         """None if ``action`` is legal, else one of "occupied", "suicide", "superko", "game is over",
@@ -205,13 +226,13 @@ class GoState:
     def is_legal(self, action: int) -> bool:
         """Whether the player to move may play ``action``."""
         a = int(action)
-        return 0 <= a <= self.size * self.size and bool(self._M[0, a])
+        return 0 <= a <= self.size * self.size and bool(self._mask[a])
 
     def play(self, action: int) -> None:
         """Play ``action`` for the player to move (mutates). Raises IllegalMoveError naming move and reason."""
-        code = E.play_row(self._S, self._M, self._H, self._T, self._C, 0, int(action))
+        code = _play_row(self._S, self._M, self._H, self._T, self._C, 0, int(action))
         if code:
-            if code != E.GROW:
+            if code != _GROW:
                 raise IllegalMoveError(illegal_message(int(action), self.size, code))
             self._grow()
 
@@ -224,8 +245,8 @@ class GoState:
         """The player to move resigns; the game is over and won by the opponent."""
         if self.is_terminal:
             raise IllegalMoveError("cannot resign: game is over")
-        self._S[0, E.RESIGNED] = self._S[0, E.TO_PLAY]
-        self._S[0, E.DONE] = 1
+        self._row[E.RESIGNED] = self._row[E.TO_PLAY]
+        self._row[E.DONE] = 1
         E.compute_mask(self._S, self._M, self._T, self._C, 0)
 
     # -- outcome -------------------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def check_invariants(s: GoState) -> None:
     n, p = s.size, s.size * s.size
     row, consts = s._S[0], E.size_tables(n)
     board = row[E.HDR : E.HDR + p]
-    region = {r: row[E.HDR + r * p : E.HDR + (r + 1) * p] for r in (E.HEAD, E.LIBS, E.CSIZE, E.CHASH)}
+    region = {r: row[E.HDR + r * p : E.HDR + (r + 1) * p] for r in (E.HEAD, E.LIBS, E.CSIZE, E.EMPTYN, E.CHASH)}
     ref = RefGo(n)
     ref.board = [int(v) for v in board]
     zob = {1: consts[E.C_NBR + 5 * p : E.C_NBR + 6 * p], -1: consts[E.C_NBR + 6 * p : E.C_NBR + 7 * p]}
@@ -111,7 +111,7 @@ def check_invariants(s: GoState) -> None:
             chain_hash ^= int(zob[int(board[q])][r])
         assert int(region[E.CHASH][head]) == chain_hash
     assert s.position_hash() == expected_hash
-    empty_nbrs = row[E.HDR + E.EMPTYN * p : E.HDR + (E.EMPTYN + 1) * p]
+    empty_nbrs = region[E.EMPTYN]
     for q in range(p):
         assert empty_nbrs[q] == sum(board[r] == 0 for r in ref.neighbours(q))
 
@@ -177,9 +177,7 @@ def test_batch_equals_separate_states(size: int) -> None:
         masks = batch.legal_masks()
         for g, st in enumerate(states):
             np.testing.assert_array_equal(masks[g], st.legal_mask())
-        actions = np.array(
-            [rng.choice(np.flatnonzero(m)) if m.any() else size * size for m in masks], dtype=np.int64
-        )
+        actions = np.array([rng.choice(np.flatnonzero(m)) if m.any() else size * size for m in masks], dtype=np.int64)
         batch.play(actions)
         for g, st in enumerate(states):
             if not st.is_terminal:

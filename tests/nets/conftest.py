@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
-from agents.compress.positions import Positions
+from agents.compress.positions import Positions, synthetic_positions
 
 
 def go_positions(size: int, count: int, seed: int = 0, history: int = 8) -> Positions:
-    """``count`` positions from games of ``envs.go.opponents.capture_policy`` (random games if it is missing)."""
-    from envs.go.state import GoState
+    """``count`` positions from games of ``envs.go.opponents.capture_policy`` (random games if it is missing;
+    random boards, with a warning, while the engine itself cannot be imported)."""
+    try:
+        from envs.go.state import GoState
+    except (ImportError, AttributeError) as e:  # the engine is being edited: keep the net tests running
+        warnings.warn(f"envs.go unavailable ({e}); using random boards instead of game positions", stacklevel=2)
+        return synthetic_positions(count, 2 * history + 1, size, np.random.default_rng(seed))
 
     try:
         from envs.go.opponents import capture_policy as policy

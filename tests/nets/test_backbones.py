@@ -22,7 +22,8 @@ SMALLEST = {kind: next(iter(PRESETS[kind])) for kind in KINDS}
 @pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_dual_net_shapes(kind: str, norm: str, size: int) -> None:
-    net = build_net(NetConfig(kind=kind, preset=SMALLEST[kind], norm=norm), 17, size, size * size + 1)
+    net = build_net(NetConfig(kind=kind, blocks=2, channels=8, norm=norm, layers_per_block=2, growth=4, expand=2,
+                              se=kind == "mobilenet"), 17, size, size * size + 1)
     x = torch.randn(3, 17, size, size)
     net.train()
     logits, value = net(x)  # a training step's forward, batch statistics included
