@@ -20,22 +20,43 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from zoo.config import EnvConfig, EvalConfig, LoggerConfig, RunConfig, agent_config_class, field_names
+from zoo.config import (
+    EnvConfig,
+    EvalConfig,
+    LoggerConfig,
+    RunConfig,
+    agent_config_class,
+    field_names,
+    net_config_class,
+)
 from zoo.errors import UserError
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
-SECTIONS: dict[str, type | None] = {"env": EnvConfig, "agent": None, "logger": LoggerConfig, "eval": EvalConfig}
-"""Config groups and their dataclasses (the agent's depends on its ``name``)."""
+SECTIONS: dict[str, type | None] = {"env": EnvConfig, "agent": None, "net": None, "logger": LoggerConfig,
+                                    "eval": EvalConfig}
+"""Config groups and their dataclasses (the agent's depends on its ``name``, the net's on its ``kind``)."""
+OPTIONAL_SECTIONS = ("net",)
+"""Groups whose default is null: agents with a network use their own default net unless ``net=`` is given."""
+
+
+def _section_class(section: str, node: Any) -> type:
+    cls = SECTIONS[section]
+    if cls is not None:
+        return cls
+    if section == "agent":
+        return agent_config_class(str(node.get("name", "?")))
+    return net_config_class(str(node.get("kind", "?")))
 
 
 def to_run_config(cfg: DictConfig, run_dir: str) -> RunConfig:
     """Validate the composed config into a :class:`RunConfig`; :class:`UserError` names any mistake."""
     parts: dict[str, Any] = {}
-    for section, cls in SECTIONS.items():
-        node = cfg[section]
-        if cls is None:
-            cls = agent_config_class(str(node.get("name", "?")))
-        parts[section] = _validate(cls, node, section)
+    for section in SECTIONS:
+        node = cfg.get(section)
+        if node is None and section in OPTIONAL_SECTIONS:
+            parts[section] = None
+            continue
+        parts[section] = _validate(_section_class(section, node), node, section)
     top = {k: v for k, v in cfg.items() if k not in SECTIONS}
     top["run_dir"] = run_dir
     top_fields = [f for f in field_names(RunConfig) if f not in SECTIONS]
@@ -107,7 +128,8 @@ def check_cli_overrides(argv: list[str]) -> str | None:
 
 def _group_choices(argv: list[str]) -> dict[str, list[str]]:
     defaults = OmegaConf.load(CONF_DIR / "config.yaml").get("defaults", [])
-    choices = {k: [str(v)] for d in defaults if isinstance(d, dict | DictConfig) for k, v in d.items()}
+    choices = {k: [str(v)] for d in defaults if isinstance(d, dict | DictConfig) for k, v in d.items()
+               if v is not None}
     for arg in argv:
         key, _, value = arg.partition("=")
         if key in SECTIONS and value:
@@ -134,13 +156,10 @@ def _valid_keys(section: str, choice: str, conf_dirs: list[Path]) -> list[str] |
                 None)
     if path is None:
         return None
-    cls = SECTIONS[section]
-    if cls is None:
-        try:
-            cls = agent_config_class(str(OmegaConf.load(path).get("name", choice)))
-        except UserError:
-            return None
-    return field_names(cls)
+    try:
+        return field_names(_section_class(section, OmegaConf.load(path)))
+    except UserError:
+        return None
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")

@@ -22,7 +22,7 @@ def choices(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
 
 
-@pytest.mark.parametrize("group", ["env", "agent", "logger", "eval"])
+@pytest.mark.parametrize("group", ["env", "agent", "net", "logger", "eval"])
 def test_every_choice_composes_into_frozen_dataclasses(group: str, tmp_path: Path) -> None:
     for choice in choices(group):
         cfg = compose(f"{group}={choice}", run_dir=str(tmp_path))
@@ -30,7 +30,7 @@ def test_every_choice_composes_into_frozen_dataclasses(group: str, tmp_path: Pat
         section = getattr(cfg, group)
         assert dataclasses.is_dataclass(section)
         with pytest.raises(dataclasses.FrozenInstanceError):
-            section.name = "changed"  # type: ignore[misc]
+            section.kind = "changed"  # type: ignore[misc]  # every section is frozen
 
 
 def test_yaml_files_list_exactly_the_dataclass_fields() -> None:
@@ -42,6 +42,16 @@ def test_yaml_files_list_exactly_the_dataclass_fields() -> None:
     for group, cls in [("env", EnvConfig), ("eval", EvalConfig), ("logger", LoggerConfig)]:
         for path in (CONF / group).glob("*.yaml"):
             assert set(OmegaConf.load(path).keys()) <= {f.name for f in dataclasses.fields(cls)}, path.name
+
+
+def test_net_defaults_to_none_and_is_chosen_by_kind() -> None:
+    from agents.nets import NetConfig
+    from agents.nets.wavenet import WaveNetConfig
+
+    assert compose().net is None
+    assert isinstance(compose("net=resnet", "net.blocks=2").net, NetConfig)
+    assert compose("net=resnet", "net.blocks=2").net.blocks == 2
+    assert isinstance(compose("net=wavenet").net, WaveNetConfig)
 
 
 def test_overrides_reach_the_dataclasses() -> None:

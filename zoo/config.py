@@ -97,6 +97,18 @@ def agent_config_class(name: str) -> type:
         raise ConfigError(f"unknown agent '{name}'; valid agents: {', '.join(sorted(AGENT_CONFIGS))}") from None
 
 
+def net_config_class(kind: str) -> type:
+    """The config dataclass for ``net=NAME`` (its ``kind`` field); :class:`ConfigError` listing valid kinds."""
+    from agents.nets import KINDS, NetConfig
+    from agents.nets.wavenet import WaveNetConfig
+
+    if kind == "wavenet":
+        return WaveNetConfig
+    if kind in KINDS:
+        return NetConfig
+    raise ConfigError(f"unknown net kind '{kind}'; valid kinds: {', '.join([*KINDS, 'wavenet'])}")
+
+
 def field_names(cls: type) -> list[str]:
     """Public field names of a config dataclass, in declaration order."""
     return [f.name for f in dataclasses.fields(cls)]

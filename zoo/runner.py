@@ -166,7 +166,7 @@ class Run:
                 while c.env_steps < cfg.steps:
                     batch = self.agent.collect(self.env)
                     metrics = self.agent.update(batch)
-                    self.last_train = metrics
+                    self.last_train.update(metrics)
                     c.env_steps += batch.env_steps
                     c.episodes += len(batch.episode_returns)
                     c.updates += 1

@@ -72,7 +72,9 @@ class ZeroAgent:
                              f"observations {observation_space} and actions {action_space}")
         self.cfg, self.rng, self.device = cfg, rng, device
         self.plane_shape, self.num_actions = tuple(int(s) for s in shape), int(n_actions)
-        net_cfg = net if isinstance(net, NetConfig) else default_net(cfg, shape[1])
+        if net is not None and not isinstance(net, NetConfig):
+            raise ValueError(f"agent zero needs a board net (net=resnet, mobilenet or densenet), got {net!r}")
+        net_cfg = net if net is not None else default_net(cfg, shape[1])
         self.net = build_net(net_cfg, shape[0], shape[1], self.num_actions).to(device).eval()
         self.evaluator = NetEvaluator(self.net, device)
         self.learner = Learner(cfg, self.net, device)
@@ -178,11 +180,12 @@ class ZeroAgent:
     # -- checkpoints ---------------------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """Net, optimizer, replay window, counters (the runner saves the shared RNG)."""
+        """Net, optimizer, replay window, counters, RNG state. Self-play games in progress are not kept: a resumed
+        run starts fresh games (finished games are all in the replay window)."""
         return {"format": FORMAT, "kind": "zero", "plane_shape": list(self.plane_shape),
                 "num_actions": self.num_actions, "net": self.net.state_dict(),
                 "learner": self.learner.state_dict(), "replay": self.replay.state_dict(),
-                "games_played": self.games_played}
+                "games_played": self.games_played, "rng": self.rng.bit_generator.state}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict`; ``ValueError`` naming the mismatch (agent kind, board, net shape)."""
@@ -198,4 +201,6 @@ class ZeroAgent:
         self.learner.load_state_dict(state["learner"])
         self.replay.load_state_dict(state["replay"])
         self.games_played = int(state["games_played"])
+        if "rng" in state:
+            self.rng.bit_generator.state = dict(state["rng"])
         self.net.eval()
