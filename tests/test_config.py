@@ -101,7 +101,7 @@ def test_precheck_accepts_valid_overrides_and_search_paths(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     "argv,message",
     [
-        (["agent=nope"], f"error: unknown agent 'nope'; valid choices for agent=: {', '.join(choices('agent'))}"),
+        (["agent=nope"], "error: unknown agent 'nope'; valid choices for agent=: " + ", ".join(choices("agent"))),
         (["seed=abc"], "error: bad value for 'seed'"),
         (["env=gym", "env.id=NoSuchEnv-v0"], "error: cannot make env 'NoSuchEnv-v0'"),
         (["resume=/nonexistent/run"], "error: resume=/nonexistent/run: no such checkpoint file or run directory"),

@@ -51,7 +51,9 @@ def make_vec_env(cfg: EnvConfig, num_envs: int, seed: int | None = None) -> gymn
     try:
         env = gymnasium.make_vec(cfg.id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
     except (gymnasium.error.Error, ModuleNotFoundError) as exc:
-        raise ConfigError(f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: {', '.join(zoo_env_ids())}") from None
+        raise ConfigError(
+            f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: {', '.join(zoo_env_ids())}"
+        ) from None
     except TypeError as exc:
         raise ConfigError(f"env '{cfg.id}' rejected its arguments {kwargs}: {_first_line(exc)}") from None
     env.reset(seed=seed)

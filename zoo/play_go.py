@@ -46,13 +46,6 @@ class MatchResult:
         return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def attach_game(env: gymnasium.Env) -> None:
-    """Give a zoo Go env its ``game`` (``envs.go.game.GoGame``) if it has none; other envs are left alone."""
-    inner = env.unwrapped
-    if getattr(inner, "game", None) is None and all(hasattr(inner, k) for k in ("board_size", "komi", "history")):
-        inner.game = GoGame.of_env(inner)
-
-
 def _moves(player: Any, states: list[GoState]) -> list[int]:
     if hasattr(player, "select_moves"):
         return list(player.select_moves(states))
@@ -148,7 +141,6 @@ def load_zero_player(checkpoint: str | Path, simulations: int | None = None, see
     net = NetConfig(**config["net"]) if config.get("net") else None
     agent = build_agent(cfg, env.observation_space, env.action_space, np.random.default_rng(seed), "cpu", net=net)
     agent.load_state_dict(ckpt["agent"])
-    attach_game(env)
     agent.attach(env.unwrapped.game)
     return agent, env.unwrapped.game
 

@@ -33,7 +33,7 @@ from zoo.config import RunConfig, to_plain_dict
 from zoo.errors import CheckpointError, ConfigError
 from zoo.logging import MultiLogger, WandbLogger, make_logger
 from zoo.make_env import make_env, make_vec_env
-from zoo.play_go import attach_game, go_evaluation
+from zoo.play_go import go_evaluation
 from zoo.progress import ProgressBar, print_summary
 
 
@@ -95,8 +95,6 @@ class Run:
         num_envs = int(getattr(cfg.agent, "num_envs", 1))
         self.env = make_vec_env(cfg.env, num_envs, cfg.seed) if num_envs > 1 else make_env(cfg.env, seed=cfg.seed)
         self.eval_env = make_env(cfg.env, seed=cfg.seed + 1_000_003)
-        for env in (self.env, self.eval_env):  # two-player games: search agents read env.unwrapped.game
-            attach_game(env)
         try:
             self.agent = build_agent(cfg.agent, self.env.single_observation_space if num_envs > 1
                                      else self.env.observation_space,

@@ -87,11 +87,6 @@ class GoGame:
         self.num_actions = self.board_size**2 + 1
         self.num_planes = 2 * self.history + 1
 
-    @classmethod
-    def of_env(cls, env: object) -> GoGame:
-        """The game a :class:`envs.go.single.GoEnv` (or anything with its settings) is playing."""
-        return cls(env.board_size, env.komi, env.history, env.max_moves)  # type: ignore[attr-defined]
-
     def __repr__(self) -> str:
         return (f"GoGame(size={self.board_size}, komi={self.komi}, history={self.history}, "
                 f"max_moves={self.max_moves})")

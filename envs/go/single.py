@@ -49,6 +49,7 @@ from gymnasium import spaces
 
 from envs.go import render as go_render
 from envs.go.aec import mask_for, planes_for
+from envs.go.game import GoGame
 from envs.go.opponents import get_policy
 from envs.go.state import BLACK, WHITE, GoState
 
@@ -79,6 +80,8 @@ class GoEnv(gym.Env):
         self.agent_color_mode = agent_color
         self.render_mode = render_mode
         self.state = GoState.new(board_size, komi=komi, history=history, max_moves=max_moves)
+        self.game = GoGame(board_size, komi, history, max_moves)
+        """The game's settings and position factory: what searching agents (``agent=zero``) play through."""
         self.agent_colour = BLACK
         self._done = False
         n = board_size

@@ -17,16 +17,14 @@ from agents import build_agent
 from agents.zero import ZeroAgent, ZeroConfig
 from envs.go.state import GoState
 from zoo.checkpoint import load_checkpoint, save_checkpoint
-from zoo.play_go import attach_game, play_match
+from zoo.play_go import play_match
 from zoo.players import make_player
 
 TINY = ZeroConfig(games=4, simulations=4, moves_per_collect=6, min_replay=1, batch_size=16, play_leaves=2)
 
 
 def go_env(size: int = 5, **kwargs: float) -> gymnasium.Env:
-    env = gymnasium.make(f"zoo/Go{size}x{size}-v0", **kwargs)
-    attach_game(env)
-    return env
+    return gymnasium.make(f"zoo/Go{size}x{size}-v0", **kwargs)
 
 
 def make_agent(cfg: ZeroConfig = TINY, size: int = 5, seed: int = 0) -> ZeroAgent:
