@@ -93,7 +93,8 @@ def test_cli_precheck(argv: list[str], message: str) -> None:
 def test_precheck_accepts_valid_overrides_and_search_paths(tmp_path: Path) -> None:
     (tmp_path / "env").mkdir()
     (tmp_path / "env" / "mine.yaml").write_text("name: mine\nid: CartPole-v1\n")
-    assert train.check_cli_overrides(["env=cliff", "agent=sarsa", "agent.gamma=0.9", "seed=3", "+env.kwargs.x=1"]) is None
+    valid = ["env=cliff", "agent=sarsa", "agent.gamma=0.9", "seed=3", "+env.kwargs.x=1"]
+    assert train.check_cli_overrides(valid) is None
     assert train.check_cli_overrides([f"hydra.searchpath=[file://{tmp_path}]", "env=mine"]) is None
     assert train.check_cli_overrides(["env=mine"]) is not None
 
