@@ -125,7 +125,7 @@ def test_render_modes() -> None:
     image = env.render()
     assert image.shape == (11 * 16, 11 * 16, 3) and image.dtype == np.uint8
     assert tuple(image[8, 8]) == (220, 40, 40)  # the agent on the start cell
-    assert tuple(image[8, 16 + 8]) == (70, 70, 70)  # the wall to its right
+    assert tuple(image[8, 16 + 8]) == (70, 70, 70)  # the blocked cell to its right
 
 
 def test_cliff_semantics() -> None:
@@ -171,10 +171,10 @@ def test_goal_and_hole_end_the_episode() -> None:
 def test_custom_desc_with_walls() -> None:
     env = GridWorldEnv(desc=["S#G", "..."])
     assert env.observation_space.n == 6 and env.start_state == 0
-    assert env.P[0][RIGHT] == [(1.0, 0, 0.0, False)]  # the wall blocks
+    assert env.P[0][RIGHT] == [(1.0, 0, 0.0, False)]  # a blocked cell stops the move
     assert env.P[0][DOWN] == [(1.0, 3, 0.0, False)]
     assert env.P[5][UP] == [(1.0, 2, 1.0, True)]
-    assert env.P[1][LEFT] == [(1.0, 1, 0.0, True)]  # wall cells are absorbing
+    assert env.P[1][LEFT] == [(1.0, 1, 0.0, True)]  # blocked cells are absorbing
     v, _, policy = value_iteration(env.P, 6, 4, gamma=0.9)
     assert v[0] == pytest.approx(0.9**3)
     slippery = GridWorldEnv(desc=["S#G", "..."], slip=0.5)

@@ -80,7 +80,7 @@ def test_value_iteration_frozenlake4_known_values() -> None:
     v, q, policy = value_iteration(P, 16, 4, gamma=1.0, tol=1e-12)
     np.testing.assert_allclose(v * 17, FL4_V_TIMES_17, atol=1e-6)
     np.testing.assert_allclose(q.max(axis=1), v, atol=1e-9)
-    assert policy[0] == 0  # LEFT at the start: hug the wall
+    assert policy[0] == 0  # LEFT at the start: hug the edge
 
 
 @pytest.mark.parametrize("env_id", ["zoo/FrozenLake4x4-v0", "zoo/FrozenLake8x8-v0", "zoo/CliffWalking-v0"])

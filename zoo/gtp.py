@@ -33,6 +33,7 @@ from typing import TextIO
 from envs.go.coords import action_to_gtp, gtp_to_action
 from envs.go.render import ansi
 from envs.go.state import BLACK, WHITE, GoState
+from zoo.errors import UserError
 from zoo.players import RESIGN, Player, make_player
 
 VERSION = "0.1"
@@ -240,17 +241,27 @@ class GtpEngine:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m zoo.gtp --player random|capture --seed N``: serve GTP on stdin/stdout."""
+    """``python -m zoo.gtp [--player random|capture | --checkpoint RUN]``: serve GTP on stdin/stdout."""
     parser = argparse.ArgumentParser(prog="python -m zoo.gtp", description="Serve a zoo player over GTP v2.")
     parser.add_argument("--player", default="random", help="built-in player: random or capture")
+    parser.add_argument("--checkpoint", default=None,
+                        help="a trained agent=zero checkpoint (file or run directory) to play with search")
+    parser.add_argument("--simulations", type=int, default=None, help="search budget per move (--checkpoint)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the player's random generator")
     parser.add_argument("--name", default="zoo", help="engine name answered to 'name'")
     args = parser.parse_args(argv)
+    size, komi = 9, 7.5
     try:
-        player = make_player(args.player, args.seed)
-    except ValueError as e:
+        if args.checkpoint:
+            from zoo.play_go import load_zero_player  # torch loads only for a trained player
+
+            player, game = load_zero_player(args.checkpoint, args.simulations, seed=args.seed or 0)
+            size, komi = game.board_size, game.komi
+        else:
+            player = make_player(args.player, args.seed)
+    except (ValueError, UserError) as e:
         parser.error(str(e))
-    GtpEngine(player, name=args.name).serve(sys.stdin, sys.stdout)
+    GtpEngine(player, name=args.name, size=size, komi=komi).serve(sys.stdin, sys.stdout)
 
 
 if __name__ == "__main__":

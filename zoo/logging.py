@@ -66,6 +66,8 @@ class WandbLogger:
                  group: str, job_type: str, run_id: str | None = None) -> None:
         import wandb  # imported here: a run with logger=csv never pays for it
 
+        # wandb mistakes this suite's package named ``agents`` for an LLM-agents library and advertises Weave.
+        os.environ.setdefault("WANDB_DISABLE_WEAVE", "true")
         self._wandb = wandb
         self.run = wandb.init(
             project=cfg.project, entity=cfg.entity, group=cfg.group or group, job_type=job_type, name=name,
