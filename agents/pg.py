@@ -87,6 +87,15 @@ class PGConfig:
     """Width of the default MLP torso (used when no ``net=`` is given)."""
     hidden_layers: int = 2
     """Hidden layers of the default MLP torso (tanh)."""
+    shared_torso: bool = False
+    """One torso (encoder) for actor and critic, two linear heads on its features; False: two torsos (CleanRL's
+    PPO). Sharing lets the critic's regression shape the features the policy reads (a cue that predicts the
+    return, as in the T-maze)."""
+    value_head_std: float = 1.0
+    """Orthogonal gain of the critic's output layer (CleanRL: 1.0). 0 starts V at exactly 0 everywhere: until
+    the first reward the advantages are exactly 0, whereas a random initial V gives state-dependent advantages
+    that normalisation lifts to unit scale and that steer a sparse-reward policy away before it finds a reward
+    (``benchmarks/memory_wavenet.py``)."""
 
     def __post_init__(self) -> None:
         if self.name not in VARIANTS:
@@ -101,19 +110,25 @@ class PGConfig:
         for field in ("num_envs", "num_steps", "update_epochs", "num_minibatches", "hidden_size"):
             if getattr(self, field) < 1:
                 raise ValueError(f"PGConfig.{field} must be >= 1, got {getattr(self, field)}")
+        if self.value_head_std < 0:
+            raise ValueError(f"PGConfig.value_head_std must be >= 0, got {self.value_head_std}")
         if self.num_minibatches > self.num_envs * self.num_steps:
             raise ValueError("num_minibatches cannot exceed num_envs * num_steps")
 
 
 class ActorCritic(nn.Module):
-    """Separate actor and critic torsos (CleanRL's PPO): obs (B, *obs_shape) -> logits (B, A) and V (B,)."""
+    """obs (B, *obs_shape) -> logits (B, A) and V (B,): separate actor and critic torsos (CleanRL's PPO), or one
+    torso shared by both heads (``cfg.shared_torso``)."""
 
     def __init__(self, net: Any, obs_shape: tuple[int, ...], n_actions: int, cfg: PGConfig) -> None:
         super().__init__()
         actor, width = build_torso(net, obs_shape, cfg.hidden_size, cfg.hidden_layers, nn.Tanh)
-        critic, cwidth = build_torso(net, obs_shape, cfg.hidden_size, cfg.hidden_layers, nn.Tanh)
+        if cfg.shared_torso:
+            critic, cwidth = actor, width
+        else:
+            critic, cwidth = build_torso(net, obs_shape, cfg.hidden_size, cfg.hidden_layers, nn.Tanh)
         self.actor = nn.Sequential(actor, layer_init(nn.Linear(width, n_actions), std=0.01))
-        self.critic = nn.Sequential(critic, layer_init(nn.Linear(cwidth, 1), std=1.0))
+        self.critic = nn.Sequential(critic, layer_init(nn.Linear(cwidth, 1), std=cfg.value_head_std))
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         """V(s) (B,), in return units."""
