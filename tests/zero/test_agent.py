@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import gymnasium
@@ -15,6 +16,7 @@ from conftest import ROOT, subprocess_env, train_cmd
 import envs  # noqa: F401  (registers the zoo envs)
 from agents import build_agent
 from agents.zero import ZeroAgent, ZeroConfig
+from envs.go.coords import gtp_to_action
 from envs.go.state import GoState
 from zoo.checkpoint import load_checkpoint, save_checkpoint
 from zoo.play_go import play_match
@@ -90,6 +92,14 @@ def test_train_cli_runs_zero_on_go5(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert 0.0 <= summary["eval/win_random"] <= 1.0 and summary["env_steps"] >= 64
     assert list((out / "sgf").glob("*-vs-random.sgf"))
+    # The trained agent plays over GTP from its run directory, with search, on the board it learned.
+    session = "boardsize 5\nclear_board\ngenmove b\nplay w pass\ngenmove b\nquit\n"
+    gtp = subprocess.run([sys.executable, "-m", "zoo.gtp", "--checkpoint", str(out), "--simulations", "8"],
+                         input=session, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert gtp.returncode == 0, gtp.stderr[-2000:]
+    answers = [line for line in gtp.stdout.splitlines() if line.startswith(("=", "?"))]
+    assert len(answers) == 6 and all(a.startswith("=") for a in answers), gtp.stdout
+    assert all(a[2:] == "pass" or gtp_to_action(a[2:], 5) is not None for a in (answers[2], answers[4]))
 
 
 @pytest.mark.slow
