@@ -5,7 +5,16 @@ current observation sees the same thing at the junction whatever the cue, so it 
 WaveNet over the last 16 observations (``net=wavenet``: 4 dilated causal layers, receptive field 16) can
 remember it. Success rate: greedy episodes on a separately seeded env.
 
-    OMP_NUM_THREADS=1 python benchmarks/memory_wavenet.py [--steps 40000] [--seeds 0 1 2]
+Two PPO settings make the WaveNet result hold on every seed (both setups use them): ``value_head_std=0`` and
+``shared_torso=True``. With CleanRL's critic head (gain 1) the untrained V differs from history to history by
+~0.4 and, with no reward found yet, the advantages are those differences, which per-minibatch normalisation lifts
+to unit scale: on seed 1 they pushed the policy off "right" within 3 updates (p(right) 0.25 -> 0.13) and it
+never reached an exit in 40k steps (a uniform policy reaches the paying exit in 3.5% of episodes). A zero critic
+head keeps every advantage exactly 0 until the first reward. The shared encoder lets the critic's regression (V
+at the junction depends on the cue once the policy prefers one exit) shape the features the policy reads, so
+the cue is learned sooner (first rollouts >90% successful at 18k-21k steps instead of 17k-38k on seeds 0-2).
+
+    OMP_NUM_THREADS=1 python benchmarks/memory_wavenet.py [--steps 40000] [--seeds 0 1 2 3 4]
 """
 
 from __future__ import annotations
@@ -24,8 +33,11 @@ from agents.nets.wavenet import WaveNetConfig
 from agents.pg import PGConfig
 
 PPO = PGConfig(name="ppo", num_envs=8, num_steps=64, update_epochs=4, num_minibatches=4, lr=1e-3, ent_coef=0.01,
-               gae_lambda=0.95, gamma=0.98)
-"""PPO settings for the T-maze (short episodes: short rollouts, more updates)."""
+               gae_lambda=0.95, gamma=0.98, shared_torso=True, value_head_std=0.0)
+"""PPO settings for the T-maze (short episodes: short rollouts, more updates; a zero critic head and one encoder
+for actor and critic, see the module docstring)."""
+STEPS = 40_000
+"""Env steps of training per run (``tests/agents/test_memory_env.py`` trains as long)."""
 SETUPS = {
     "PPO + MLP (current obs)": ("zoo/TMaze-v0", None),
     "PPO + WaveNet (16-step history)": ("zoo/TMazeHistory-v0", WaveNetConfig(channels=32)),
@@ -63,8 +75,8 @@ def train(env_id: str, net: WaveNetConfig | None, steps: int, seed: int, cfg: PG
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=40_000)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--episodes", type=int, default=200)
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -115,3 +115,10 @@ def test_multirun_makes_one_run_per_combination(tmp_path: Path) -> None:
     summaries = sorted((tmp_path / "sweep").glob("*/summary.json"))
     assert [p.parent.name for p in summaries] == ["cliff-q-seed0", "cliff-sarsa-seed0", "frozenlake4-q-seed0",
                                                   "frozenlake4-sarsa-seed0"]
+
+
+def test_an_env_rejecting_its_arguments_is_a_config_error(tmp_path: Path) -> None:
+    from zoo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"rejected its arguments \{'slip': 2\}: slip must be in \[0, 1\]"):
+        run(small(tmp_path, "env.kwargs.slip=2"))

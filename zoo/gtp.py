@@ -20,7 +20,8 @@ Rules are the suite's (area scoring, positional superko, suicide illegal). Two c
   that need dead stones removed should use a referee engine (see :func:`zoo.gtp_client.referee_score`).
 
 ``undo`` replays the game from the move list without its last move; with no move to take back it answers
-``? cannot undo``. ``boardsize`` accepts 2..19 (else ``? unacceptable size``) and clears the board.
+``? cannot undo``. ``boardsize`` accepts 2..19 (a trained net: only its own size; else ``? unacceptable size``)
+and clears the board.
 """
 
 from __future__ import annotations
@@ -68,11 +69,15 @@ def _colour(text: str) -> int:
 class GtpEngine:
     """GTP v2 engine state: a board, its move list, and a :class:`~zoo.players.Player` that answers ``genmove``."""
 
-    def __init__(self, player: Player, name: str = "zoo", version: str = VERSION, size: int = 9, komi: float = 7.5):
+    def __init__(self, player: Player, name: str = "zoo", version: str = VERSION, size: int = 9, komi: float = 7.5,
+                 history: int = 8, sizes: tuple[int, ...] | None = None):
+        """``history``: feature planes of the positions handed to the player (a trained net's input depth);
+        ``sizes``: the board sizes the player can play (``None``: any of 2..19; a trained net: its own)."""
         self.player, self.name, self.version = player, name, version
-        self.size, self.komi = size, komi
+        self.size, self.komi, self.history = size, komi, history
+        self.sizes = sizes
         self.moves: list[int] = []
-        self.state = GoState.new(size, komi=komi)
+        self.state = GoState.new(size, komi=komi, history=history)
         self.quit_requested = False
         self.commands: dict[str, Callable[[list[str]], str]] = {
             "protocol_version": lambda a: "2",
@@ -138,7 +143,7 @@ class GtpEngine:
 
     def _new_game(self) -> None:
         self.moves = []
-        self.state = GoState.new(self.size, komi=self.komi)
+        self.state = GoState.new(self.size, komi=self.komi, history=self.history)
         reset = getattr(self.player, "reset", None)
         if callable(reset):
             reset()
@@ -147,7 +152,7 @@ class GtpEngine:
         if len(args) != 1 or not args[0].isdigit():
             raise GtpCommandError("boardsize not an integer")
         size = int(args[0])
-        if not MIN_SIZE <= size <= MAX_SIZE:
+        if not MIN_SIZE <= size <= MAX_SIZE or (self.sizes is not None and size not in self.sizes):
             raise GtpCommandError("unacceptable size")
         self.size = size
         self._new_game()
@@ -206,7 +211,7 @@ class GtpEngine:
         if not self.moves:
             raise GtpCommandError("cannot undo")
         moves = self.moves[:-1]
-        state = GoState.new(self.size, komi=self.komi)
+        state = GoState.new(self.size, komi=self.komi, history=self.history)
         for action in moves:
             if action == RESIGN:
                 state.resign()
@@ -250,18 +255,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed of the player's random generator")
     parser.add_argument("--name", default="zoo", help="engine name answered to 'name'")
     args = parser.parse_args(argv)
-    size, komi = 9, 7.5
+    size, komi, history, sizes = 9, 7.5, 8, None
     try:
         if args.checkpoint:
             from zoo.play_go import load_zero_player  # torch loads only for a trained player
 
             player, game = load_zero_player(args.checkpoint, args.simulations, seed=args.seed or 0)
-            size, komi = game.board_size, game.komi
+            size, komi, history, sizes = game.board_size, game.komi, game.history, (game.board_size,)
         else:
             player = make_player(args.player, args.seed)
     except (ValueError, UserError) as e:
         parser.error(str(e))
-    GtpEngine(player, name=args.name, size=size, komi=komi).serve(sys.stdin, sys.stdout)
+    GtpEngine(player, name=args.name, size=size, komi=komi, history=history, sizes=sizes).serve(sys.stdin, sys.stdout)
 
 
 if __name__ == "__main__":

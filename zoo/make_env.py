@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import gymnasium
 
 import envs
@@ -18,22 +21,10 @@ def make_env(cfg: EnvConfig, seed: int | None = None, render_mode: str | None = 
     """``gymnasium.make(cfg.id, **cfg.kwargs)``, reset once with ``seed`` so later unseeded resets continue it.
 
     Raises :class:`ConfigError` naming the id and the valid choices when the id is unknown, and naming the
-    bad keyword when the env rejects one of ``cfg.kwargs``.
+    bad keyword or value when the env rejects one of ``cfg.kwargs``.
     """
-    kwargs = dict(cfg.kwargs)
-    if cfg.max_episode_steps is not None:
-        kwargs["max_episode_steps"] = cfg.max_episode_steps
-    if render_mode is not None:
-        kwargs["render_mode"] = render_mode
-    try:
-        env = gymnasium.make(cfg.id, **kwargs)
-    except (gymnasium.error.Error, ModuleNotFoundError) as exc:
-        raise ConfigError(
-            f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: {', '.join(zoo_env_ids())}; "
-            "any Gymnasium id works as env=gym env.id=ID"
-        ) from None
-    except TypeError as exc:
-        raise ConfigError(f"env '{cfg.id}' rejected its arguments {kwargs}: {_first_line(exc)}") from None
+    kwargs = _make_kwargs(cfg, render_mode)
+    env = _checked(cfg, kwargs, lambda: gymnasium.make(cfg.id, **kwargs))
     env.reset(seed=seed)
     env.action_space.seed(seed)
     return env
@@ -45,20 +36,34 @@ def make_vec_env(cfg: EnvConfig, num_envs: int, seed: int | None = None) -> gymn
     Autoreset follows Gymnasium 1.x's default (``NEXT_STEP``): the step after an episode ends returns the first
     observation of the next one and ignores its action.
     """
-    kwargs = dict(cfg.kwargs)
-    if cfg.max_episode_steps is not None:
-        kwargs["max_episode_steps"] = cfg.max_episode_steps
-    try:
-        env = gymnasium.make_vec(cfg.id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
-    except (gymnasium.error.Error, ModuleNotFoundError) as exc:
-        raise ConfigError(
-            f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: {', '.join(zoo_env_ids())}"
-        ) from None
-    except TypeError as exc:
-        raise ConfigError(f"env '{cfg.id}' rejected its arguments {kwargs}: {_first_line(exc)}") from None
+    kwargs = _make_kwargs(cfg, None)
+    env = _checked(cfg, kwargs, lambda: gymnasium.make_vec(cfg.id, num_envs=num_envs, vectorization_mode="sync",
+                                                           **kwargs))
     env.reset(seed=seed)
     env.action_space.seed(seed)
     return env
+
+
+def _make_kwargs(cfg: EnvConfig, render_mode: str | None) -> dict[str, Any]:
+    kwargs = dict(cfg.kwargs)
+    if cfg.max_episode_steps is not None:
+        kwargs["max_episode_steps"] = cfg.max_episode_steps
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    return kwargs
+
+
+def _checked(cfg: EnvConfig, kwargs: dict[str, Any], make: Callable[[], Any]) -> Any:
+    """Run ``make``; turn the errors a user's config causes into one-line :class:`ConfigError`."""
+    try:
+        return make()
+    except (gymnasium.error.Error, ModuleNotFoundError) as exc:
+        raise ConfigError(
+            f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: {', '.join(zoo_env_ids())}; "
+            "any Gymnasium id works as env=gym env.id=ID"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"env '{cfg.id}' rejected its arguments {kwargs}: {_first_line(exc)}") from None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 from envs.go.game import GoGame
 from envs.go.sgf import GameRecord, result_string, save_sgf
 from envs.go.state import BLACK, GoState
+from zoo.errors import UserError
 from zoo.players import Player, make_player
 
 
@@ -155,9 +156,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into")
     args = parser.parse_args(argv)
-    agent, game = load_zero_player(args.checkpoint, simulations=args.simulations, seed=args.seed)
-    result = play_match(agent, make_player(args.opponent, args.seed), args.games, game,
-                        names=("zero", args.opponent))
+    try:
+        opponent = make_player(args.opponent, args.seed)
+        agent, game = load_zero_player(args.checkpoint, simulations=args.simulations, seed=args.seed)
+    except (ValueError, UserError) as exc:
+        parser.error(str(exc))
+    result = play_match(agent, opponent, args.games, game, names=("zero", args.opponent))
     lo, hi = result.interval()
     print(f"zero vs {args.opponent}: {result.score:g}/{result.games} = {result.win_rate:.3f} "
           f"(95% CI {lo:.3f}-{hi:.3f}), {game}")

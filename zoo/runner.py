@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import gymnasium
 import numpy as np
@@ -182,12 +182,20 @@ class Run:
                     bar.update(min(c.env_steps, cfg.steps), self._metric_text())
         except KeyboardInterrupt:
             c.wall_time = wall_before + time.perf_counter() - started
-            path = self.save()
-            self.logger.close()
-            print(f"\ninterrupted at {c.env_steps:,} env steps; checkpoint {path}\n"
-                  f"resume with: python train.py env={cfg.env.name} agent={cfg.agent.name} resume={self.run_dir}")
-            raise SystemExit(130) from None
-        return self.finish()
+            self._interrupted(self.save())
+        self.save()  # before the final evaluation, which can be long (searched games for zero)
+        try:
+            return self.finish()
+        except KeyboardInterrupt:
+            self._interrupted(self.save())
+
+    def _interrupted(self, path: Path) -> NoReturn:
+        """Close the loggers and exit with 130 after Ctrl-C, saying how to resume."""
+        cfg = self.cfg
+        self.logger.close()
+        print(f"\ninterrupted at {self.counters.env_steps:,} env steps; checkpoint {path}\n"
+              f"resume with: python train.py env={cfg.env.name} agent={cfg.agent.name} resume={self.run_dir}")
+        raise SystemExit(130) from None
 
     def finish(self) -> dict[str, Any]:
         """Final evaluation, checkpoint and summary (also written to ``summary.json``)."""

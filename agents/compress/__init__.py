@@ -13,10 +13,10 @@ import torch
 from torch import nn
 
 from agents.compress.config import METHODS, CompressConfig
-from agents.compress.distill import Agreement, agreement, distill, distill_loss, policy_kl
+from agents.compress.distill import Agreement, agreement, distill, distill_loss, outputs_on, policy_kl
 from agents.compress.export import export_onnx, onnx_net, quantize_onnx
 from agents.compress.positions import Positions, load_positions, save_positions, synthetic_positions
-from agents.compress.prune import make_permanent, prune_net, sparsity_report
+from agents.compress.prune import make_permanent, prune_net, recalibrate_norm, sparsity_report
 from agents.compress.quantize import (
     half_precision,
     int8_blockers,
@@ -44,7 +44,9 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
 
     ``positions``: real positions (planes and legal masks) for calibration, QAT, fine-tuning and distillation.
     ``distill`` returns the trained student (a plain :class:`Net`); ``prune`` a pruned copy with its masks
-    attached (``make_permanent`` bakes them in).
+    attached (``make_permanent`` bakes them in): after each pruning round its batch-norm statistics are
+    recalibrated on ``positions`` and, when ``cfg.steps > 0``, the unpruned net's outputs are distilled into it
+    (batch norm frozen, cosine learning rate from ``cfg.lr``), then the statistics are recalibrated again.
     """
     if cfg.method in NEEDS_POSITIONS or (cfg.method == "prune" and cfg.steps > 0):
         if positions is None:
@@ -60,11 +62,14 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
     if cfg.method in ("fp16", "bf16"):
         return half_precision(net, torch.float16 if cfg.method == "fp16" else torch.bfloat16, device)
     if cfg.method == "prune":
-        def finetune(model: nn.Module) -> None:
-            distill(net, model, positions, cfg.steps, cfg.batch_size, cfg.lr, temperature=1.0, seed=seed)
+        targets = outputs_on(net, positions) if cfg.steps > 0 else None
+
+        def finetune(model: nn.Module) -> None:  # distil the unpruned net into the pruned one, batch norm frozen
+            distill(net, model, positions, cfg.steps, cfg.batch_size, cfg.lr, temperature=1.0, seed=seed,
+                    freeze_norm=True, targets=targets)
 
         return prune_net(net, cfg.amount, cfg.structure, cfg.scope, cfg.rounds,
-                         finetune if cfg.steps > 0 else None)
+                         finetune if cfg.steps > 0 else None, calibration=positions)
     student = student_for(net, cfg)
     distill(net, student, positions, cfg.steps, cfg.batch_size, cfg.lr, cfg.temperature, cfg.value_weight, seed)
     return student
@@ -72,6 +77,6 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
 
 __all__ = ["METHODS", "Agreement", "CompressConfig", "CompressedNet", "Positions", "agreement", "compress",
            "distill", "distill_loss", "export_onnx", "half_precision", "int8_blockers", "load_positions",
-           "make_permanent", "onnx_net", "policy_kl", "prune_net", "quantize_dynamic_linear", "quantize_int8",
-           "quantize_onnx", "quantize_qat", "save_positions", "sparsity_report", "student_for",
-           "synthetic_positions"]
+           "make_permanent", "onnx_net", "outputs_on", "policy_kl", "prune_net", "quantize_dynamic_linear",
+           "quantize_int8", "quantize_onnx", "quantize_qat", "recalibrate_norm", "save_positions", "sparsity_report",
+           "student_for", "synthetic_positions"]

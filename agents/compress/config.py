@@ -29,9 +29,12 @@ class CompressConfig:
     batch_size: int = 32
     """Batch size of calibration, QAT, fine-tuning and distillation steps."""
     steps: int = 200
-    """qat / distill: optimiser steps; prune: fine-tuning steps after each pruning round (0: none)."""
+    """qat / distill: optimiser steps; prune: fine-tuning steps after each pruning round (0: none). Pruning
+    fine-tunes by distilling the unpruned net's outputs with batch norm frozen; with positions given it also
+    recalibrates the batch-norm statistics after each pruning step and each fine-tuning."""
     lr: float = 1e-3
-    """Adam learning rate of qat, fine-tuning and distillation."""
+    """Adam learning rate of qat, fine-tuning and distillation (distillation and fine-tuning decay it to 0 along
+    a cosine)."""
     amount: float = 0.5
     """prune: final fraction of the prunable weights set to zero (channels: fraction of the channels)."""
     structure: str = "unstructured"

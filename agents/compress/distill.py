@@ -10,6 +10,7 @@ that 0 * log 0 terms stay 0). There is no framework API for this: it is a loss a
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -68,17 +69,46 @@ def outputs_on(net: nn.Module, positions: Positions, batch_size: int = 256) -> o
     return torch.cat(outs)
 
 
+def _set_norm_eval(net: nn.Module) -> None:
+    """Put every batch-norm layer of ``net`` in eval mode (normalise with, and keep, its running statistics)."""
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
+
+
 def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps: int = 1000,
             batch_size: int = 256, lr: float = 1e-3, temperature: float = 2.0, value_weight: float = 1.0,
-            seed: int = 0) -> list[float]:
+            seed: int = 0, schedule: str = "cosine", warmup: int = 0, freeze_norm: bool = False,
+            targets: object | None = None) -> list[float]:
     """Train ``student`` in place (Adam, ``steps`` minibatches) to match ``teacher`` on ``positions``.
 
-    The teacher's outputs are computed once (eval mode, no gradients) and reused every epoch. Returns the loss
-    of each step; the student is left in eval mode.
+    The teacher's outputs are computed once (eval mode, no gradients) and reused every epoch; pass them as
+    ``targets`` (:func:`outputs_on` of the teacher on ``positions``) to share them between calls.
+    ``schedule``: ``cosine`` (the learning rate decays from ``lr`` to 0 over ``steps``, after ``warmup`` linear
+    steps) or ``constant``. ``freeze_norm``: keep the batch-norm layers in eval mode, so the student trains
+    exactly the function it is evaluated as and its running statistics are not moved (use it to fine-tune an
+    already trained net, e.g. after pruning; recalibrate them afterwards with
+    :func:`agents.compress.prune.recalibrate_norm`). Returns the loss of each step; the student is left in eval
+    mode.
     """
-    target = outputs_on(teacher, positions)
+    if schedule not in ("cosine", "constant"):
+        raise ValueError(f"unknown learning-rate schedule {schedule!r}; valid: cosine, constant")
+    if steps == 0:
+        return []
+    target = outputs_on(teacher, positions) if targets is None else targets
     student.train()
+    if freeze_norm:
+        _set_norm_eval(student)
     opt = torch.optim.Adam(student.parameters(), lr=lr)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if schedule == "constant":
+            return 1.0
+        return 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / max(steps - warmup, 1)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     history = []
     generator = torch.Generator().manual_seed(seed)
     n = len(positions)
@@ -94,6 +124,7 @@ def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps:
         opt.zero_grad()
         out.loss.backward()
         opt.step()
+        sched.step()
         history.append(out.loss.item())
     student.eval()
     return history

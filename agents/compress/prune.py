@@ -22,6 +22,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from agents.compress.config import PRUNE_SCOPES, PRUNE_STRUCTURES
+from agents.compress.positions import Positions
 from agents.nets.config import choices_error
 
 
@@ -84,17 +85,113 @@ def schedule(amount: float, rounds: int) -> list[float]:
     return [1.0 - (1.0 - amount) ** (r / rounds) for r in range(1, rounds + 1)]
 
 
+def _norms(net: nn.Module) -> dict[str, nn.modules.batchnorm._BatchNorm]:
+    return {name: m for name, m in net.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)}
+
+
+@torch.no_grad()
+def norm_input_stats(net: nn.Module, positions: Positions, batches: int = 16, batch_size: int = 256
+                     ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Batch-norm layer name -> (mean, variance) per channel of what that layer receives when ``net`` runs in
+    train mode (every batch norm normalising with its batch's statistics) on up to ``batches`` batches of
+    ``positions``. ``net``'s weights, running statistics and mode are left as they were."""
+    norms = _norms(net)
+    sums: dict[str, list] = {name: [0.0, 0.0, 0] for name in norms}
+
+    def hook(name: str):
+        def record(_m: nn.Module, inp: tuple) -> None:
+            x = inp[0].detach().double()
+            dims = [d for d in range(x.dim()) if d != 1]
+            acc = sums[name]
+            acc[0] = acc[0] + x.sum(dims)
+            acc[1] = acc[1] + (x * x).sum(dims)
+            acc[2] += x.numel() // x.shape[1]
+        return record
+
+    saved = {name: {k: v.clone() for k, v in m.named_buffers()} for name, m in norms.items()}
+    was_training = net.training
+    handles = [m.register_forward_pre_hook(hook(name)) for name, m in norms.items()]
+    net.train()
+    try:
+        for i in range(min(batches, -(-len(positions) // batch_size))):
+            net(*positions.take(slice(i * batch_size, (i + 1) * batch_size)))
+    finally:
+        for h in handles:
+            h.remove()
+        for name, m in norms.items():
+            for k, v in m.named_buffers():
+                v.copy_(saved[name][k])
+        net.train(was_training)
+    out = {}
+    for name, (total, squares, count) in sums.items():
+        mean = total / count
+        out[name] = (mean.float(), (squares / count - mean * mean).clamp_min(0).float())
+    return out
+
+
+@torch.no_grad()
+def recalibrate_norm(net: nn.Module, positions: Positions, reference: nn.Module | None = None, batches: int = 16,
+                     batch_size: int = 256) -> nn.Module:
+    """Set every batch-norm layer's running mean and variance from what it receives on ``positions`` (up to
+    ``batches`` batches) with the net's current weights; no weight changes. Returns ``net`` in eval mode.
+
+    Pruning changes what each conv outputs, so the running statistics the unpruned net learned no longer match
+    its activations: in eval mode the pruned net then normalises with the wrong scale and shift.
+
+    - ``reference=None``: the statistics become the measured ones (plain recalibration).
+    - ``reference`` (the net before pruning, same layer names): the statistics move by what pruning changed,
+      ``mean = mean_ref_running + (mean_net - mean_ref)`` and ``var = var_ref_running * var_net / var_ref``,
+      measured on the same positions. When the reference's running statistics match its activations this is
+      plain recalibration; when they lag behind its weights (a net saved soon after training moved) it keeps
+      that lag, so the pruned net stays close to the reference as it behaves in eval mode.
+
+    A net without batch norm is returned unchanged.
+    """
+    norms = _norms(net)
+    if not norms or len(positions) == 0:
+        return net.eval()
+    stats = norm_input_stats(net, positions, batches, batch_size)
+    if reference is None:
+        for name, m in norms.items():
+            mean, var = stats[name]
+            m.running_mean.copy_(mean)
+            m.running_var.copy_(var)
+        return net.eval()
+    ref_norms = _norms(reference)
+    if set(ref_norms) != set(norms):
+        raise ValueError("recalibrate_norm: the reference net's batch-norm layers differ from the net's")
+    ref_stats = norm_input_stats(reference, positions, batches, batch_size)
+    for name, m in norms.items():
+        (mean, var), (ref_mean, ref_var) = stats[name], ref_stats[name]
+        ref = ref_norms[name]
+        m.running_mean.copy_(ref.running_mean + mean - ref_mean)
+        m.running_var.copy_(ref.running_var * var / ref_var.clamp_min(m.eps))
+    return net.eval()
+
+
 def prune_net(net: nn.Module, amount: float, structure: str = "unstructured", scope: str = "global",
-              rounds: int = 1, finetune: Callable[[nn.Module], None] | None = None) -> nn.Module:
+              rounds: int = 1, finetune: Callable[[nn.Module], None] | None = None,
+              calibration: Positions | None = None) -> nn.Module:
     """A pruned copy of ``net``: ``rounds`` of (prune to the next sparsity of :func:`schedule`, then
-    ``finetune(copy)`` when given). Masks stay attached; see :func:`make_permanent`. ``net`` is not changed."""
+    ``finetune(copy)`` when given). Masks stay attached; see :func:`make_permanent`. ``net`` is not changed.
+
+    ``calibration``: positions on which the batch-norm running statistics are recalibrated against ``net``
+    (:func:`recalibrate_norm` with ``reference=net``) after each pruning step and after each fine-tuning, so
+    that eval mode uses the statistics of the pruned net rather than stale ones of the unpruned net. Give it
+    whenever the net has batch norm: without it a pruned net keeps statistics that no longer describe its
+    activations.
+    """
     if not 0.0 <= amount < 1.0:
         raise ValueError(f"prune amount must be in [0, 1), got {amount}")
     pruned = copy.deepcopy(net)
     for sparsity in schedule(amount, rounds):
         prune_once(pruned, sparsity, structure, scope)
+        if calibration is not None:
+            recalibrate_norm(pruned, calibration, reference=net)
         if finetune is not None:
             finetune(pruned)
+            if calibration is not None:
+                recalibrate_norm(pruned, calibration, reference=net)
     return pruned.eval()
 
 

@@ -58,6 +58,11 @@ def default_net(cfg: ZeroConfig, board_size: int) -> NetConfig:
     return NetConfig(kind=cfg.net_kind, preset=preset)
 
 
+def _settings(game: Game) -> tuple[Any, ...]:
+    """What makes two games the same game: an equal one (e.g. the eval env's) keeps self-play running."""
+    return tuple(getattr(game, k, None) for k in ("board_size", "komi", "history", "max_moves", "num_actions"))
+
+
 class ZeroAgent:
     """AlphaZero on any game meeting ``agents.zero.game.Game``; see the module docstring."""
 
@@ -93,8 +98,8 @@ class ZeroAgent:
             raise ValueError(f"game {game!r} has {game.num_planes} planes on {game.board_size}x{game.board_size} "
                              f"and {game.num_actions} actions; this agent's net expects {self.plane_shape[0]} "
                              f"planes on {self.plane_shape[1]}x{self.plane_shape[2]} and {self.num_actions} actions")
-        if self.game is not game:
-            self.game, self.selfplay = game, None
+        if self.game is None or _settings(self.game) != _settings(game):
+            self.game, self.selfplay = game, None  # another game: self-play restarts on it
 
     def _game_of(self, env: gymnasium.Env) -> Game:
         game = getattr(env.unwrapped, "game", None)

@@ -73,3 +73,25 @@ def test_masked_entropy_has_finite_gradients() -> None:
     logits = torch.tensor([[5.0, 1.0, 1.0]], requires_grad=True)
     entropy(masked_log_softmax(logits, torch.tensor([[False, True, True]]))).sum().backward()
     assert torch.isfinite(logits.grad).all()
+
+
+def test_a_zero_critic_head_gives_zero_advantages_until_a_reward() -> None:
+    """value_head_std=0: V is exactly 0 everywhere at the start, so a rollout without reward has advantages
+    exactly 0 (nothing for normalisation to amplify); shared_torso puts both heads on one encoder."""
+    from agents.nets.wavenet import WaveNetConfig
+    from agents.pg import ActorCritic, PGConfig
+
+    torch.manual_seed(0)
+    cfg = PGConfig(shared_torso=True, value_head_std=0.0)
+    model = ActorCritic(WaveNetConfig(channels=8), (16, 6), 4, cfg)
+    assert model.actor[0] is model.critic[0]
+    obs = torch.rand(10, 16, 6)
+    values = model.value(obs).detach().numpy()
+    assert np.all(values == 0)
+    rewards, flags = np.zeros((9, 1), np.float32), np.zeros((9, 1), np.float32)
+    assert np.all(gae(rewards, values.reshape(10, 1), flags, flags, 0.99, 0.95) == 0)
+    separate = ActorCritic(WaveNetConfig(channels=8), (16, 6), 4, PGConfig())
+    assert model.value(obs).abs().sum() == 0 < separate.value(obs).abs().sum()
+    assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in separate.parameters())
+    with pytest.raises(ValueError, match="value_head_std"):
+        PGConfig(value_head_std=-1.0)

@@ -67,7 +67,9 @@ def test_ppo_balances_cartpole() -> None:
 
 @pytest.mark.slow
 def test_dqn_balances_cartpole() -> None:
-    agent = train(DQNConfig(), "CartPole-v1", 40_000)
+    # 50k: the DQN budget; seed 0 reaches a mean of 500 between 40k (103) and 50k
+    # (benchmarks/cartpole_vs_sb3.py, reports/pg_dqn.md)
+    agent = train(DQNConfig(), "CartPole-v1", 50_000)
     assert greedy_return(agent, "CartPole-v1", 5) >= 195
 
 

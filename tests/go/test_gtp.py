@@ -212,3 +212,18 @@ def test_client_reports_a_crashed_engine() -> None:
         client.send("name")
     client.close()
     assert not client.alive
+
+
+def test_a_fixed_size_player_gets_its_own_history_and_refuses_other_sizes() -> None:
+    seen: list[tuple[int, int]] = []
+
+    class Recorder(RandomPlayer):
+        def select_move(self, state):  # noqa: ANN001, ANN202
+            seen.append(state.features().shape)
+            return super().select_move(state)
+
+    engine = GtpEngine(Recorder(seed=0), size=5, history=2, sizes=(5,))
+    assert engine.handle("boardsize 9") == "? unacceptable size\n\n"
+    assert engine.handle("boardsize 5").startswith("=")
+    assert engine.handle("genmove b").startswith("= ")
+    assert seen == [(5, 5, 5)]  # 2 * history + 1 planes on 5x5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import subprocess
 import sys
@@ -33,7 +34,7 @@ from agents.compress import (
 )
 from agents.compress.__main__ import parse, run
 from agents.compress.positions import Positions
-from agents.compress.prune import schedule
+from agents.compress.prune import norm_input_stats, recalibrate_norm, schedule
 from agents.nets import NetConfig, build_net
 from agents.nets.checkpoint import load_net, save_net
 
@@ -104,6 +105,61 @@ def test_iterative_schedule_and_finetune(positions9: Positions) -> None:
     cfg = CompressConfig(method="prune", amount=0.5, rounds=2, steps=3, batch_size=16)
     tuned = compress(net, cfg, positions9.take(slice(0, 32)))
     assert sparsity_report(tuned)["total"] == pytest.approx(0.5, abs=0.01)  # fine-tuning keeps the zeros
+
+
+def _norm_buffers(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in net.state_dict().items() if k.endswith(("running_mean", "running_var"))}
+
+
+def test_recalibration_fits_the_pruned_nets_own_statistics(trained: torch.nn.Module, positions9: Positions) -> None:
+    calib = positions9.take(slice(0, 128))
+    pruned = make_permanent(prune_net(trained, 0.5))
+    before = _norm_buffers(pruned)
+    recalibrate_norm(pruned, calib, batch_size=128)
+    assert not pruned.training and any(not torch.allclose(before[k], v) for k, v in _norm_buffers(pruned).items())
+    with torch.no_grad():  # eval mode on the calibration batch now equals train mode (its batch statistics)
+        eval_logits, eval_value = pruned(calib.planes, calib.mask)
+        train_logits, train_value = copy.deepcopy(pruned).train()(calib.planes, calib.mask)
+    legal = calib.mask
+    assert torch.allclose(eval_logits[legal], train_logits[legal], atol=1e-3)
+    assert torch.allclose(eval_value, train_value, atol=1e-3)
+
+
+def test_relative_recalibration(trained: torch.nn.Module, positions9: Positions) -> None:
+    calib = positions9.take(slice(0, 128))
+    same = recalibrate_norm(copy.deepcopy(trained), calib, reference=trained)  # nothing pruned: nothing moves
+    for k, v in _norm_buffers(same).items():
+        assert torch.allclose(v, trained.state_dict()[k], rtol=1e-4, atol=1e-5), k
+    exact = recalibrate_norm(copy.deepcopy(trained), calib)  # a reference whose statistics are exact ...
+    plain = recalibrate_norm(make_permanent(prune_net(exact, 0.5)), calib)
+    relative = recalibrate_norm(make_permanent(prune_net(exact, 0.5)), calib, reference=exact)
+    for k, v in _norm_buffers(relative).items():  # ... makes relative recalibration the plain one
+        assert torch.allclose(v, _norm_buffers(plain)[k], rtol=1e-3, atol=1e-4), k
+    before = _norm_buffers(trained)
+    stats = norm_input_stats(trained, calib)  # measuring leaves the net's statistics and mode alone
+    assert set(stats) == {k.rsplit(".", 1)[0] for k in before if k.endswith("running_mean")}
+    assert all(torch.equal(before[k], v) for k, v in _norm_buffers(trained).items()) and not trained.training
+
+
+def test_distill_with_frozen_norm_keeps_running_statistics(trained: torch.nn.Module, positions9: Positions) -> None:
+    student = copy.deepcopy(trained)
+    before = _norm_buffers(student)
+    losses = distill(trained, student, positions9.take(slice(0, 64)), steps=3, batch_size=32, freeze_norm=True)
+    assert len(losses) == 3 and not student.training
+    assert all(torch.equal(before[k], v) for k, v in _norm_buffers(student).items())
+    with pytest.raises(ValueError, match="valid: cosine, constant"):
+        distill(trained, student, positions9, steps=1, schedule="step")
+
+
+def test_half_pruned_trained_net_keeps_agreeing(trained: torch.nn.Module, positions9: Positions) -> None:
+    """50% unstructured pruning with the default repair (recalibrate, distil, recalibrate) of a trained net keeps
+    its top-1 move on held-out real positions; the heavier 80% stays well above chance."""
+    train, held_out = positions9.take(slice(0, 128)), positions9.take(slice(128, 256))
+    for amount, floor in ((0.5, 0.85), (0.8, 0.6)):
+        cfg = CompressConfig(method="prune", amount=amount, rounds=2, steps=20, batch_size=64, lr=3e-4)
+        pruned = make_permanent(compress(trained, cfg, train))
+        assert sparsity_report(pruned)["total"] == pytest.approx(amount, abs=0.01)
+        assert agreement(trained, pruned, held_out).top1 >= floor, amount
 
 
 def test_distillation_lowers_the_students_kl(trained: torch.nn.Module, positions9: Positions) -> None:

@@ -117,3 +117,14 @@ def test_a_short_go5_run_learns_to_beat_random() -> None:
     assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.2
     result = play_match(agent, make_player("random", 0), 40, env.unwrapped.game)
     assert result.win_rate >= 0.8, result.win_rate  # a random player scores about 0.5 against random
+
+
+def test_an_equal_game_keeps_self_play_running() -> None:
+    """Evaluation on its own env (an equal game) must not restart the self-play games in progress."""
+    agent, env = make_agent(), go_env()
+    agent.collect(env)
+    selfplay = agent.selfplay
+    agent.attach(go_env().unwrapped.game)  # the eval env's game: same settings, another object
+    assert agent.selfplay is selfplay
+    agent.attach(go_env(komi=0.5).unwrapped.game)  # another game: self-play restarts on it
+    assert agent.selfplay is None
