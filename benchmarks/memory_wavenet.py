@@ -12,7 +12,8 @@ to unit scale: on seed 1 they pushed the policy off "right" within 3 updates (p(
 never reached an exit in 40k steps (a uniform policy reaches the paying exit in 3.5% of episodes). A zero critic
 head keeps every advantage exactly 0 until the first reward. The shared encoder lets the critic's regression (V
 at the junction depends on the cue once the policy prefers one exit) shape the features the policy reads, so
-the cue is learned sooner (first rollouts >90% successful at 18k-21k steps instead of 17k-38k on seeds 0-2).
+the cue is learned sooner (the first rollout >90% successful at 17.7k-20.6k steps on seeds 0-2 instead of
+16.7k-38.5k).
 
     OMP_NUM_THREADS=1 python benchmarks/memory_wavenet.py [--steps 40000] [--seeds 0 1 2 3 4]
 """
