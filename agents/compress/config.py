@@ -1,4 +1,8 @@
-"""Compression configuration (``conf/compress/*.yaml``; ``compress=NAME`` picks one file)."""
+"""Compression configuration: one frozen dataclass for every hook.
+
+``conf/compress/*.yaml`` holds one preset per method (every field listed); ``python -m agents.compress`` and
+:func:`agents.compress.compress` take the same fields. ``train.py`` does not apply a ``compress=`` choice to a run yet.
+"""
 
 from __future__ import annotations
 
