@@ -44,7 +44,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
@@ -171,12 +170,7 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's naming convention for the un
 
     def render(self) -> str | np.ndarray | None:
         """``ansi``: the board as text with GTP coordinates; ``rgb_array``: an (H, W, 3) uint8 picture."""
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
-            return None
-        if self.render_mode == "ansi":
-            return go_render.ansi(self.state)
-        return go_render.rgb_array(self.state)
+        return go_render.render(self.state, self.render_mode)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import gymnasium
 import numpy as np
 
 from envs.go.coords import GTP_COLUMNS, action_to_gtp
@@ -131,3 +132,12 @@ def _disc(img: np.ndarray, r: int, c: int, cell: int, mask: np.ndarray, colour: 
     xs = slice(max(0, x0), min(img.shape[1], x0 + mask.shape[1]))
     sub = mask[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
     img[ys, xs][sub] = colour
+
+
+def render(state: GoState, mode: str | None) -> str | np.ndarray | None:
+    """What an env's ``render()`` returns for ``mode``: ``ansi`` text, an ``rgb_array`` picture, or ``None``
+    (with Gymnasium's warning) when the env was made without a render mode."""
+    if mode is None:
+        gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+        return None
+    return ansi(state) if mode == "ansi" else rgb_array(state)

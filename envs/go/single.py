@@ -155,9 +155,4 @@ class GoEnv(gym.Env):
 
     def render(self) -> str | np.ndarray | None:
         """``ansi``: the board as text with GTP coordinates; ``rgb_array``: an (H, W, 3) uint8 picture."""
-        if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
-            return None
-        if self.render_mode == "ansi":
-            return go_render.ansi(self.state)
-        return go_render.rgb_array(self.state)
+        return go_render.render(self.state, self.render_mode)
