@@ -13,10 +13,14 @@ exited cleanly, crashed, or hangs. Use it as a context manager::
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import queue
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 from collections import deque
 from typing import TYPE_CHECKING
@@ -32,6 +36,13 @@ if TYPE_CHECKING:
     from envs.go.state import GoState
 
 GNUGO_FALLBACK = "/usr/games/gnugo"
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _engine_preexec() -> None:
+    """In the engine's child process (Linux): die with SIGKILL when the process that started it dies."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 class GtpError(RuntimeError):
@@ -39,14 +50,21 @@ class GtpError(RuntimeError):
 
 
 class GtpClient:
-    """A GTP engine subprocess started from ``argv``; ``timeout`` (seconds) bounds every response."""
+    """A GTP engine subprocess started from ``argv``; ``timeout`` (seconds) bounds every response.
+
+    The engine runs in its own session, so a Ctrl-C at the terminal reaches this process (which then closes the
+    engine) rather than the engine; on Linux the engine is also killed when the thread that started it ends or its
+    process dies, even by SIGKILL (so start engines from a thread that outlives them, e.g. the main thread).
+    ``FileNotFoundError`` / ``PermissionError`` when ``argv[0]`` cannot be started.
+    """
 
     def __init__(self, argv: list[str], timeout: float = 30.0, cwd: str | None = None) -> None:
         self.argv = list(argv)
         self.timeout = timeout
         self._proc = subprocess.Popen(
             self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, bufsize=1, cwd=cwd,
+            text=True, bufsize=1, cwd=cwd, start_new_session=True,
+            preexec_fn=_engine_preexec if _LIBC is not None else None,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: deque[str] = deque(maxlen=20)
@@ -77,6 +95,11 @@ class GtpClient:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    @property
+    def pid(self) -> int:
+        """Process id of the engine."""
+        return self._proc.pid
 
     @property
     def alive(self) -> bool:
@@ -263,9 +286,12 @@ class GtpPlayer:
     superko) is taken back in the engine and replaced by pass; ``resign`` becomes :data:`RESIGN`.
     """
 
-    def __init__(self, client: GtpClient, name: str | None = None) -> None:
+    def __init__(self, client: GtpClient, name: str | None = None, genmove: str = "genmove") -> None:
         self.client = client
         self.name = name or client.send("name")
+        self.genmove = genmove
+        """The move command: ``genmove``, or ``kgs-genmove_cleanup`` (GNU Go: capture dead stones before passing,
+        which area scoring without a dead-stone phase needs)."""
         self.rebuilds = 0
         """How often the position had to be rebuilt stone by stone (see :meth:`sync`)."""
         self._mirror: GoState | None = None
@@ -297,7 +323,7 @@ class GtpPlayer:
         """The engine's move for ``state`` (``state`` itself is not changed)."""
         self.sync(state)
         colour = "b" if state.to_play == BLACK else "w"
-        reply = self.client.send(f"genmove {colour}").strip().lower()
+        reply = self.client.send(f"{self.genmove} {colour}").strip().lower()
         if reply == "resign":
             self._mirror = None
             return RESIGN

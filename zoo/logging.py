@@ -122,6 +122,20 @@ def make_logger(cfg: LoggerConfig, run_dir: str | Path, config: Mapping[str, Any
     return MultiLogger(loggers)
 
 
+def log_table(run_dir: str | Path, key: str, columns: list[str], rows: list[list[Any]], *, name: str | None = None,
+              cfg: LoggerConfig | None = None, job_type: str = "arena") -> str:
+    """Log one ``wandb.Table`` (e.g. an arena's final ratings) as its own wandb run under ``run_dir``; returns the
+    run id. The run is offline unless the user is logged in (``cfg.mode``, default ``auto``)."""
+    cfg = cfg or LoggerConfig(kind="wandb")
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    logger = WandbLogger(cfg, run_dir, {"table": key}, name=name or key, group=cfg.group or "arena",
+                         job_type=job_type)
+    logger.log_table(key, columns, rows)
+    run_id = logger.run_id
+    logger.close()
+    return run_id
+
+
 def wandb_mode(mode: str) -> str:
     """Resolve ``auto``: ``WANDB_MODE`` if set, online when an API key is known, else offline."""
     valid = ("auto", "online", "offline", "disabled")

@@ -1,0 +1,795 @@
+"""Arena: Go matches between any players, an Elo ladder anchored on GNU Go, and SPRT for "is A better than B".
+
+    python -m zoo.arena --board 5 --players random capture mcts:200 gnugo runs/go5/zero/RUN --games 40 --jobs 2 \\
+        --ladder reports/ladders/go5.json --sgf games/
+    python -m zoo.arena --board 5 --ladder reports/ladders/go5.json --gauntlet new=runs/go5/ppo/RUN --games 40
+    python -m zoo.arena ladder reports/ladders/go5.json
+    python -m zoo.arena sprt runs/go5/zero/RUN@sims=64 runs/go5/zero/RUN@sims=16 --board 5 --elo0 0 --elo1 50
+
+**Player specs** (all resolved, and checked, before any game is played; a spec that does not resolve stops the
+command with one line naming it and what is valid):
+
+- ``random``, ``capture``: the built-in bots of :mod:`envs.go.opponents` (uniform legal moves; capture-first).
+- ``mcts:N``: pure Monte Carlo tree search with random rollouts, N playouts per move (:mod:`envs.go.uct`).
+- ``gnugo``, ``gnugo:LEVEL``: GNU Go 3.8 in GTP mode with Chinese (area) rules at LEVEL 0..10 (default 10, GNU Go's
+  own default; ``gnugo`` and ``gnugo:10`` are the same player, named ``gnugo``: the ladder's anchor). It is asked
+  for moves with ``kgs-genmove_cleanup``, so it captures dead stones before it passes: the suite's area count
+  (no dead-stone phase) then scores its games as a human would.
+- ``gnugo-mc``: GNU Go's Monte Carlo mode (``--monte-carlo``), boards up to 9x9.
+- ``gtp:COMMAND LINE``: any GTP engine, e.g. ``"gtp:python -m zoo.gtp --player capture"``.
+- a checkpoint file or run directory (its newest checkpoint) of any agent of the suite trained on a Go env of
+  this board size. Agents that search Go states (``zero``; ``alphago``) play their ``select_move``; the others
+  (``ppo``, ``a2c``, ``reinforce``, ``dqn``, ...) play ``act(obs, mask, greedy=True)`` on the observation the Go env
+  would give them.
+
+Options: ``SPEC@key=value[,key=value]`` sets agent settings of a checkpoint (``sims=N`` is short for
+``simulations=N``) or ``c=`` (the exploration constant) of ``mcts:N``; ``NAME=SPEC`` gives the player a display
+name (defaults: the spec for bots and engines, ``AGENT:RUN`` for checkpoints). Names identify players in the
+ladder: a name must always stand for the same spec there.
+
+**Matches.** Round-robin between ``--players`` (default) or a gauntlet of ``--gauntlet`` players against them
+(against the ladder's players when ``--players`` is not given), ``--games`` games per pair with colours
+alternating (the first-named player has black in even games). The suite's rules and area scoring decide, or
+GNU Go's ``final_score`` with ``--referee gnugo`` (for dead stones, as gogui-twogtp does; games that end by
+resignation or forfeit need no referee; GNU Go's estimate is poor on small boards and unfinished positions,
+e.g. it scores the empty 5x5 board B+1 whatever the komi). Every game gets a seed (from ``--seed``, the two names
+and the game number): GNU Go is restarted per game with ``--seed``, the bots and agents are seeded with it, so a
+match replays.
+Players that ignore seeds (greedy nets, searches without noise) replay the same game against each other;
+``--opening K`` starts every game with K random moves instead, each opening played once with each colour.
+Games run in ``--jobs`` worker processes, one game at a time per worker; GTP engines live for one game and are
+closed after it (and killed with their worker: no orphan processes, even on Ctrl-C). An engine that crashes or
+hangs, or a player that fails or returns an illegal move, forfeits that game (the reason is recorded) and the
+match goes on. Results, per colour, and the Elo table (:mod:`zoo.ratings`) are printed at the end and every game
+goes into ``--ladder`` as it finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import os
+import queue
+import shlex
+import shutil
+import signal
+import sys
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from envs.go.sgf import GameRecord, result_string, save_sgf
+from envs.go.state import BLACK, GoState
+from zoo.errors import UserError
+from zoo.gtp_client import GtpClient, GtpError, GtpPlayer, find_gnugo, referee_score
+from zoo.players import RESIGN, CapturePlayer, MctsPlayer, Player, RandomPlayer, agent_player, load_agent
+from zoo.ratings import ANCHOR, ANCHOR_ELO, GameResult, Ladder, Ratings, fit_ratings, format_table, sprt
+
+KOMI = {5: 24.0, 6: 4.0, 7: 9.0}
+"""Default komi per board (the envs' registered values); 7.5 on 9x9 and up."""
+GNUGO_DEFAULT_LEVEL = 10
+ENGINE_TIMEOUT = 60.0
+_OPTION_ALIASES = {"sims": "simulations"}
+_VALID_KINDS = "random, capture, mcts:N, gnugo, gnugo:LEVEL, gnugo-mc, gtp:COMMAND, or a checkpoint file or run folder"
+
+
+def default_komi(size: int) -> float:
+    """The suite's komi for ``size``: that of the registered Go env (24 on 5x5, 9 on 7x7), 7.5 from 9x9 up."""
+    if size >= 9:
+        return 7.5
+    if size in KOMI:
+        return KOMI[size]
+    from envs.registry import _small_board_komi
+
+    return float(_small_board_komi(size))
+
+
+# -- player specs ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlayerSpec:
+    """A resolved player spec: everything a worker process needs to build the player (picklable)."""
+
+    name: str
+    spec: str
+    """The spec as given, without ``NAME=``."""
+    kind: str
+    """random, capture, mcts, gtp (GNU Go included) or checkpoint."""
+    playouts: int = 0
+    c_uct: float = 0.7
+    argv: tuple[str, ...] = ()
+    seed_flag: bool = False
+    """GTP engine that takes ``--seed N`` (GNU Go): a seed is appended per game."""
+    genmove: str = "genmove"
+    """GTP move command (GNU Go: ``kgs-genmove_cleanup``, see :func:`resolve_spec`)."""
+    path: str = ""
+    overrides: tuple[tuple[str, Any], ...] = ()
+    history: int | None = None
+    """Boards of history the checkpoint's observations need (None: any)."""
+    searches: bool = False
+    """Checkpoint whose agent searches Go states (zero)."""
+
+
+def _split_spec(text: str) -> tuple[str | None, str, dict[str, str]]:
+    """``NAME=BODY@k=v,...`` -> (name or None, body, options)."""
+    name, body = None, text.strip()
+    head, sep, rest = body.partition("=")
+    if sep and head and all(ch.isalnum() or ch in "_-.+:" for ch in head):
+        name, body = head, rest.strip()
+    options: dict[str, str] = {}
+    base, sep, tail = body.rpartition("@")
+    if sep and base and tail and all("=" in kv for kv in tail.split(",")):
+        body = base
+        for kv in tail.split(","):
+            k, _, v = kv.partition("=")
+            options[k.strip()] = v.strip()
+    return name, body, options
+
+
+def _value(text: str) -> Any:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _check_engine(argv: list[str], size: int, komi: float, spec: str) -> None:
+    """Start the engine once and ask for the board size and komi: ``UserError`` naming the spec otherwise."""
+    try:
+        with GtpClient(argv, timeout=ENGINE_TIMEOUT) as client:
+            try:
+                client.send(f"boardsize {size}")
+            except GtpError as exc:
+                raise UserError(f"player {spec!r}: the engine refuses board size {size} ({exc})") from None
+            try:
+                client.send(f"komi {komi:g}")
+            except GtpError as exc:
+                raise UserError(f"player {spec!r}: the engine refuses komi {komi:g} ({exc})") from None
+    except (OSError, GtpError) as exc:
+        raise UserError(f"player {spec!r}: the GTP engine {argv[0]!r} does not start ({exc})") from None
+
+
+def resolve_spec(text: str, size: int, komi: float, check_engines: bool = True) -> PlayerSpec:
+    """Turn one player spec (see the module docstring) into a :class:`PlayerSpec`, checking that it can play.
+
+    Raises :class:`UserError` with one line naming the spec and what is valid: unknown kind, bad number, engine
+    not installed or refusing the board, missing or damaged checkpoint, checkpoint of another board size or not
+    of Go, unknown agent setting.
+    """
+    name, body, options = _split_spec(text)
+    spec = text.strip()
+    bare = spec.partition("=")[2].strip() if name else spec  # what the ladder keeps for the name
+
+    def no_options(kind: str, allowed: Iterable[str] = ()) -> None:
+        bad = sorted(set(options) - set(allowed))
+        if bad:
+            raise UserError(f"player {spec!r}: {kind} takes no option {', '.join(bad)}"
+                            + (f"; valid: {', '.join(allowed)}" if allowed else ""))
+
+    if body in ("random", "capture"):
+        no_options(body)
+        return PlayerSpec(name or body, bare, body)
+    if body.startswith("mcts:"):
+        no_options("mcts", ["c"])
+        try:
+            playouts = int(body[5:])
+            c_uct = float(options.get("c", 0.7))
+        except ValueError:
+            raise UserError(f"player {spec!r}: mcts:N needs a whole number N >= 1, e.g. mcts:1000") from None
+        if playouts < 1:
+            raise UserError(f"player {spec!r}: mcts:N needs N >= 1 playouts, got {playouts}")
+        return PlayerSpec(name or body, bare, "mcts", playouts=playouts, c_uct=c_uct)
+    if body == "gnugo" or body.startswith("gnugo:") or body == "gnugo-mc":
+        no_options("gnugo")
+        path = find_gnugo()
+        if path is None:
+            raise UserError(f"player {spec!r}: GNU Go is not installed (not on PATH nor at /usr/games/gnugo; "
+                            "apt-get install gnugo)")
+        level = GNUGO_DEFAULT_LEVEL
+        if body.startswith("gnugo:"):
+            try:
+                level = int(body[6:])
+            except ValueError:
+                level = -1
+            if not 0 <= level <= 10:
+                raise UserError(f"player {spec!r}: GNU Go levels are 0..10 (default {GNUGO_DEFAULT_LEVEL})")
+        monte_carlo = body == "gnugo-mc"
+        if monte_carlo and size > 9:
+            raise UserError(f"player {spec!r}: GNU Go's Monte Carlo mode plays boards up to 9x9, not {size}x{size}")
+        argv = [path, "--mode", "gtp", "--level", str(level), "--chinese-rules"]
+        if monte_carlo:
+            argv.append("--monte-carlo")
+        default = "gnugo-mc" if monte_carlo else "gnugo" if level == GNUGO_DEFAULT_LEVEL else f"gnugo:{level}"
+        if check_engines:
+            _check_engine(argv, size, komi, spec)
+        return PlayerSpec(name or default, bare, "gtp", argv=tuple(argv), seed_flag=True, genmove="kgs-genmove_cleanup")
+    if body.startswith("gtp:"):
+        no_options("gtp")
+        try:
+            argv = shlex.split(body[4:])
+        except ValueError as exc:
+            raise UserError(f"player {spec!r}: cannot split the command line ({exc})") from None
+        if not argv:
+            raise UserError(f"player {spec!r}: gtp: needs a command line, e.g. 'gtp:gnugo --mode gtp'")
+        if shutil.which(argv[0]) is None:
+            raise UserError(f"player {spec!r}: GTP engine command {argv[0]!r} not found")
+        if check_engines:
+            _check_engine(argv, size, komi, spec)
+        return PlayerSpec(name or f"gtp:{Path(argv[0]).name}", bare, "gtp", argv=tuple(argv))
+    path = Path(body)
+    if not path.exists():
+        raise UserError(f"player {spec!r}: no such checkpoint file or run directory, and not a player kind; "
+                        f"valid: {_VALID_KINDS}")
+    overrides = tuple((_OPTION_ALIASES.get(k, k), _value(v)) for k, v in options.items())
+    loaded = load_agent(path, dict(overrides))
+    agent_name = str(loaded.config["agent"].get("name", "agent"))
+    env_name = loaded.config["env"].get("name") or loaded.config["env"].get("id")
+    if loaded.board_size is None:
+        raise UserError(f"player {spec!r}: agent {agent_name} was trained on env {env_name}, not on Go")
+    if loaded.board_size != size:
+        raise UserError(f"player {spec!r}: the checkpoint plays {loaded.board_size}x{loaded.board_size} Go; "
+                        f"the arena board is {size}x{size}")
+    run = loaded.path.parent.parent if loaded.path.parent.name == "checkpoints" else loaded.path.parent
+    default = f"{agent_name}:{run.name}" + "".join(f"@{k}={v}" for k, v in overrides)
+    return PlayerSpec(name or default, bare, "checkpoint", path=str(loaded.path), overrides=overrides,
+                      history=loaded.history, searches=loaded.searches)
+
+
+def resolve_specs(texts: Sequence[str], size: int, komi: float, check_engines: bool = True) -> list[PlayerSpec]:
+    """:func:`resolve_spec` for each; ``UserError`` if two players get the same display name."""
+    specs = [resolve_spec(t, size, komi, check_engines) for t in texts]
+    seen: dict[str, str] = {}
+    for s in specs:
+        if s.name in seen:
+            raise UserError(f"players {seen[s.name]!r} and {s.spec!r} are both named {s.name!r}; "
+                            "name one with NAME=SPEC")
+        seen[s.name] = s.spec
+    return specs
+
+
+def arena_history(specs: Sequence[PlayerSpec]) -> int:
+    """Boards of history the games keep: the most any checkpoint needs (8 without checkpoints).
+
+    A searching agent needs exactly its own history; ``UserError`` when two of them disagree.
+    """
+    histories = [s.history for s in specs if s.history is not None]
+    history = max(histories, default=8)
+    for s in specs:
+        if s.searches and s.history != history:
+            raise UserError(f"player {s.name} searches with {s.history} boards of history but another player "
+                            f"needs {history}; play them in separate matches")
+    return history
+
+
+# -- one game (runs in a worker process) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GameJob:
+    """One game to play: the two players, the board, the seed, and where its SGF goes (or None)."""
+
+    black: PlayerSpec
+    white: PlayerSpec
+    size: int
+    komi: float
+    seed: int
+    history: int = 8
+    max_moves: int | None = None
+    sgf: str | None = None
+    referee: tuple[str, ...] = ()
+    engine_timeout: float = ENGINE_TIMEOUT
+    pair: tuple[str, str] = ("", "")
+    """The pairing's names in the order given (first-named, second-named)."""
+    opening: int = 0
+    """Moves played uniformly at random (never pass) before the players take over."""
+    opening_seed: int = 0
+    """Seed of those moves (games 2i and 2i+1 of a pair share it: each opening is played with both colours)."""
+
+
+_AGENTS: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+"""Checkpoint agents already loaded in this process (loading costs far more than a game)."""
+
+
+def build_player(spec: PlayerSpec, seed: int, stack: contextlib.ExitStack, engine_timeout: float = ENGINE_TIMEOUT
+                 ) -> Player:
+    """A fresh player for one game, seeded with ``seed``; engines are closed by ``stack``."""
+    if spec.kind == "random":
+        return RandomPlayer(seed, spec.name)
+    if spec.kind == "capture":
+        return CapturePlayer(seed, spec.name)
+    if spec.kind == "mcts":
+        return MctsPlayer(spec.playouts, seed, spec.name, spec.c_uct)
+    if spec.kind == "gtp":
+        argv = list(spec.argv) + (["--seed", str(seed % 2**31)] if spec.seed_flag else [])
+        client = stack.enter_context(GtpClient(argv, timeout=engine_timeout))
+        return GtpPlayer(client, spec.name, spec.genmove)
+    key = (spec.path, spec.overrides)
+    if key not in _AGENTS:
+        _AGENTS[key] = load_agent(spec.path, dict(spec.overrides))
+    player = agent_player(_AGENTS[key], spec.name)
+    if hasattr(player, "reseed"):
+        player.reseed(seed)
+    if hasattr(player, "reset"):
+        player.reset()
+    return player
+
+
+def _score_of(result: str) -> float:
+    """Black's score from an SGF-style result (``B+3.5``, ``W+R``, ``0``)."""
+    text = result.strip().upper()
+    if text.startswith("B+"):
+        return 1.0
+    if text.startswith("W+"):
+        return 0.0
+    if text in ("0", "DRAW", "JIGO"):
+        return 0.5
+    raise ValueError(f"unreadable result {result!r}")
+
+
+def play_game(job: GameJob) -> dict[str, Any]:
+    """Play one game; returns its record for the ladder: ``black``, ``white``, ``score`` (black's), ``result``
+    (SGF ``RE``), ``reason`` (score / resign / referee / forfeit: why), ``moves``, ``seed``, ``pair``.
+
+    Never raises for a player's failure: a player that crashes, hangs, fails to start, raises or returns an illegal
+    move forfeits the game (result ``B+F`` / ``W+F``).
+    """
+    state = GoState.new(job.size, job.komi, job.history, max_moves=job.max_moves)
+    moves: list[tuple[int, int]] = []
+    forfeit: tuple[int, str] | None = None
+    seeds = np.random.SeedSequence(job.seed).generate_state(2)
+    opening_rng = np.random.default_rng(job.opening_seed)
+    for _ in range(job.opening):
+        points = [int(a) for a in state.legal_actions() if a != job.size * job.size]
+        if not points or state.is_terminal:
+            break
+        action = points[int(opening_rng.integers(len(points)))]
+        moves.append((state.to_play, action))
+        state.play(action)
+    with contextlib.ExitStack() as stack:
+        players: dict[int, Player] = {}
+        for colour, spec, seed in ((BLACK, job.black, seeds[0]), (-BLACK, job.white, seeds[1])):
+            try:
+                players[colour] = build_player(spec, int(seed), stack, job.engine_timeout)
+            except (GtpError, OSError, UserError, ValueError) as exc:
+                forfeit = (colour, f"{spec.name} did not start: {_one_line(exc)}")
+                break
+        while forfeit is None and not state.is_terminal:
+            colour = state.to_play
+            player = players[colour]
+            try:
+                action = int(player.select_move(state))
+            except KeyboardInterrupt:
+                raise
+            except GtpError as exc:
+                forfeit = (colour, f"{player.name} crashed: {_one_line(exc)}")
+                break
+            except Exception as exc:  # a failing player loses the game, not the match
+                forfeit = (colour, f"{player.name} failed: {type(exc).__name__}: {_one_line(exc)}")
+                break
+            if action == RESIGN:
+                state.resign()
+            elif not state.is_legal(action):
+                forfeit = (colour, f"{player.name} played an illegal move {action}: {state.illegal_reason(action)}")
+            else:
+                moves.append((colour, action))
+                state.play(action)
+    reason, ours = "score", None
+    if forfeit is not None:
+        loser, why = forfeit
+        result, reason = ("W+F" if loser == BLACK else "B+F"), f"forfeit: {why}"
+    else:
+        result = result_string(state) or "0"
+        if state.resigned:
+            reason = "resign"
+        elif job.referee:
+            ours = result
+            try:
+                with GtpClient(list(job.referee), timeout=job.engine_timeout) as ref:
+                    result = referee_score(ref, state, [a for _, a in moves]) or ours
+                reason = "referee"
+            except (GtpError, OSError) as exc:
+                result, reason = ours, f"score (referee failed: {_one_line(exc)})"
+    score = _score_of(result)
+    if job.sgf:
+        record = GameRecord(size=job.size, komi=job.komi, rules="Tromp-Taylor (area, positional superko)",
+                            result=result, black=job.black.name, white=job.white.name, moves=moves)
+        Path(job.sgf).parent.mkdir(parents=True, exist_ok=True)
+        save_sgf(job.sgf, record)
+    out = {"black": job.black.name, "white": job.white.name, "score": score, "result": result, "reason": reason,
+           "moves": len(moves), "seed": int(job.seed), "pair": list(job.pair)}
+    if job.opening:
+        out["opening"] = [a for _, a in moves[: job.opening]]
+    if ours is not None:
+        out["our_result"] = ours
+    return out
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] or type(exc).__name__
+
+
+# -- scheduling ----------------------------------------------------------------------------------------------
+
+
+def game_seed(seed: int, first: str, second: str, k: int) -> int:
+    """The seed of game ``k`` between the players named ``first`` and ``second`` (stable across runs)."""
+    words = [seed % 2**32, zlib.crc32(first.encode()), zlib.crc32(second.encode()), k]
+    return int(np.random.SeedSequence(words).generate_state(1)[0])
+
+
+def pairings(players: Sequence[PlayerSpec], gauntlet: Sequence[PlayerSpec] = ()) -> list[tuple[PlayerSpec, PlayerSpec]]:
+    """Round-robin pairs of ``players``, or with ``gauntlet``: each gauntlet player against each of ``players``
+    (and the gauntlet players against each other)."""
+    if not gauntlet:
+        return [(a, b) for i, a in enumerate(players) for b in players[i + 1:]]
+    out = [(g, p) for g in gauntlet for p in players if p.name != g.name]
+    out += [(a, b) for i, a in enumerate(gauntlet) for b in gauntlet[i + 1:]]
+    return out
+
+
+def schedule(pairs: Sequence[tuple[PlayerSpec, PlayerSpec]], games: int, size: int, komi: float, seed: int = 0,
+             history: int = 8, max_moves: int | None = None, sgf: str | Path | None = None,
+             referee: Sequence[str] = (), engine_timeout: float = ENGINE_TIMEOUT, first_game: int = 0,
+             opening: int = 0) -> list[GameJob]:
+    """``games`` games per pair, colours alternating (the first-named player has black in even games), interleaved
+    pair by pair so a cut-short match is balanced; with ``opening`` random moves, games ``2i`` and ``2i+1`` of a
+    pair start from the same random opening with colours swapped."""
+    jobs = []
+    for k in range(first_game, first_game + games):
+        for a, b in pairs:
+            black, white = (a, b) if k % 2 == 0 else (b, a)
+            path = None
+            if sgf:
+                path = str(Path(sgf) / f"{_safe(a.name)}-vs-{_safe(b.name)}-{k:04d}.sgf")
+            jobs.append(GameJob(black, white, size, komi, game_seed(seed, a.name, b.name, k), history, max_moves,
+                                path, tuple(referee), engine_timeout, (a.name, b.name), opening,
+                                game_seed(seed + 1, a.name, b.name, k // 2)))
+    return jobs
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_.+" else "_" for ch in name)
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def run_games(jobs: Iterable[GameJob], n_jobs: int, on_result: Callable[[dict[str, Any]], bool]) -> None:
+    """Play ``jobs`` on ``n_jobs`` worker processes (in this process when 1), calling ``on_result`` for each
+    finished game in the order they finish; ``on_result`` returns False to stop (games in flight are dropped).
+
+    On Ctrl-C the workers are terminated (their engines die with them) and ``KeyboardInterrupt`` is re-raised.
+    """
+    jobs = iter(jobs)
+    if n_jobs <= 1:
+        for job in jobs:
+            if not on_result(play_game(job)):
+                return
+        return
+    ctx = multiprocessing.get_context("spawn")
+    done: queue.Queue[tuple[bool, Any]] = queue.Queue()
+    pool = ctx.Pool(n_jobs, initializer=_worker_init)
+    try:
+        in_flight = 0
+
+        def submit() -> bool:
+            job = next(jobs, None)
+            if job is None:
+                return False
+            pool.apply_async(play_game, (job,), callback=lambda r: done.put((True, r)),
+                             error_callback=lambda e: done.put((False, e)))
+            return True
+
+        for _ in range(2 * n_jobs):
+            in_flight += submit()
+        while in_flight:
+            ok, value = done.get()
+            in_flight -= 1
+            if not ok:
+                raise value
+            if not on_result(value):
+                return
+            in_flight += submit()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+# -- a match ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MatchTally:
+    """Per pair (first-named, second-named) and colour: the first-named player's points and games."""
+
+    table: dict[tuple[str, str], dict[str, list[float]]] = field(default_factory=dict)
+    forfeits: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, game: dict[str, Any]) -> None:
+        first, second = game["pair"]
+        row = self.table.setdefault((first, second), {"black": [0.0, 0], "white": [0.0, 0]})
+        colour = "black" if game["black"] == first else "white"
+        row[colour][0] += game["score"] if colour == "black" else 1.0 - game["score"]
+        row[colour][1] += 1
+        if str(game.get("reason", "")).startswith("forfeit"):
+            self.forfeits.append(game)
+
+    def lines(self) -> list[str]:
+        out = []
+        for (a, b), row in self.table.items():
+            pb, gb = row["black"]
+            pw, gw = row["white"]
+            out.append(f"{a} vs {b}: {a} {pb + pw:g}/{gb + gw} (as black {pb:g}/{gb}, as white {pw:g}/{gw})")
+        return out
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(TextColumn("[bold]games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[text]}"),
+                    disable=not enabled, transient=False)
+
+
+def play_match(jobs: list[GameJob], n_jobs: int, ladder: Ladder | None = None, progress: bool = True,
+               stop: Callable[[dict[str, Any]], bool] | None = None
+               ) -> tuple[list[dict[str, Any]], MatchTally, bool]:
+    """Play ``jobs``; every finished game goes into ``ladder`` (saved after each game) and the tally.
+
+    ``stop(game)`` returning True ends the match early. Ctrl-C stops it with every finished game kept. Returns the
+    finished games, their tally, and whether Ctrl-C stopped the match.
+    """
+    games: list[dict[str, Any]] = []
+    tally = MatchTally()
+    bar = _progress(progress)
+    task = bar.add_task("games", total=len(jobs), text="")
+    size, komi = (jobs[0].size, jobs[0].komi) if jobs else (0, 0.0)
+
+    def on_result(game: dict[str, Any]) -> bool:
+        games.append(game)
+        tally.add(game)
+        if ladder is not None:
+            ladder.add_game(size, komi, game)
+            ladder.save()
+        last = tally.lines()[-1] if tally.table else ""
+        first, _ = game["pair"]
+        row = tally.table[tuple(game["pair"])]
+        pts = row["black"][0] + row["white"][0]
+        n = row["black"][1] + row["white"][1]
+        bar.update(task, advance=1, text=f"{first} {pts:g}/{n} ({last.split(':')[0]})")
+        return not (stop is not None and stop(game))
+
+    interrupted = False
+    with bar:
+        try:
+            run_games(jobs, n_jobs, on_result)
+        except KeyboardInterrupt:
+            interrupted = True
+    return games, tally, interrupted
+
+
+# -- command line ----------------------------------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--board", type=int, default=None, help="board size (default: the ladder's, else 9)")
+    parser.add_argument("--komi", type=float, default=None, help="komi (default: 24 on 5x5, 9 on 7x7, 7.5 on 9x9+)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: the cores)")
+    parser.add_argument("--ladder", default=None, help="JSON ladder file: games are added, ratings use all its games")
+    parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into")
+    parser.add_argument("--referee", default=None, choices=["gnugo"], help="score finished games with GNU Go's "
+                        "final_score (dead stones) instead of the suite's area count")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-moves", type=int, default=None, help="move cap per game (default 2 * N * N)")
+    parser.add_argument("--opening", type=int, default=0, metavar="K",
+                        help="start every game with K uniformly random moves (no pass), each opening played with "
+                        "both colours: deterministic players (greedy nets, searches without noise) then play "
+                        "different games instead of replaying one")
+    parser.add_argument("--engine-timeout", type=float, default=ENGINE_TIMEOUT,
+                        help="seconds an engine may take per answer before it forfeits the game")
+    parser.add_argument("--anchor", default=ANCHOR, help=f"player held at --anchor-elo (default {ANCHOR})")
+    parser.add_argument("--anchor-elo", type=float, default=ANCHOR_ELO)
+    parser.add_argument("--wandb", default=None, metavar="DIR", help="also log the final ratings as a wandb Table "
+                        "in a wandb run under DIR (offline unless logged in)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _board_and_komi(args: argparse.Namespace, ladder: Ladder | None, parser: argparse.ArgumentParser
+                    ) -> tuple[int, float]:
+    size = args.board
+    if size is None and ladder is not None and len(ladder.sections) == 1:
+        size = next(iter(ladder.sections.values()))["size"]
+    size = 9 if size is None else size
+    if not 2 <= size <= 19:
+        parser.error(f"--board must be in 2..19, got {size}")
+    komi = args.komi
+    if komi is None and args.board is None and ladder is not None and len(ladder.sections) == 1:
+        komi = next(iter(ladder.sections.values()))["komi"]
+    return size, default_komi(size) if komi is None else komi
+
+
+def _referee(args: argparse.Namespace) -> tuple[str, ...]:
+    if not args.referee:
+        return ()
+    path = find_gnugo()
+    if path is None:
+        raise UserError("--referee gnugo: GNU Go is not installed (not on PATH nor at /usr/games/gnugo)")
+    return (path, "--mode", "gtp", "--chinese-rules")
+
+
+def _report(ratings: Ratings, tally: MatchTally, title: str, wandb_dir: str | None) -> None:
+    for line in tally.lines():
+        print(line)
+    for g in tally.forfeits:
+        print(f"forfeit: {g['black']} (B) vs {g['white']} (W), seed {g['seed']}: {g['reason']}")
+    print(format_table(ratings, title), flush=True)
+    if wandb_dir:
+        from zoo.logging import log_table
+
+        log_table(wandb_dir, "arena/ratings", Ratings.COLUMNS, ratings.rows(), name=title)
+
+
+def match_main(argv: list[str]) -> int:
+    """``python -m zoo.arena --players A B ... [--gauntlet NEW ...] --games N``: see the module docstring."""
+    parser = argparse.ArgumentParser(prog="python -m zoo.arena", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--players", nargs="*", default=[], metavar="SPEC", help="player specs (round-robin)")
+    parser.add_argument("--gauntlet", nargs="*", default=[], metavar="SPEC",
+                        help="new players, each against every --players player (or every ladder player)")
+    parser.add_argument("--games", type=int, default=20, help="games per pair (colours alternate)")
+    _common(parser)
+    args = parser.parse_args(argv)
+    try:
+        ladder = Ladder.load(args.ladder) if args.ladder else None
+        size, komi = _board_and_komi(args, ladder, parser)
+        texts = list(args.players)
+        if args.gauntlet and not texts and ladder is not None:
+            texts = [f"{n}={s}" if n != s else s for n, s in ladder.section(size, komi)["players"].items()]
+        if len(texts) + len(args.gauntlet) < 2 or (args.gauntlet and not texts):
+            parser.error("need at least two players: --players A B ..., or --gauntlet NEW with --players or a "
+                         "--ladder that has players")
+        if args.games < 1:
+            parser.error("--games must be >= 1")
+        specs = resolve_specs([*texts, *args.gauntlet], size, komi)
+        players, gauntlet = specs[: len(texts)], specs[len(texts):]
+        history = arena_history(specs)
+        referee = _referee(args)
+        if ladder is not None:
+            for s in specs:
+                ladder.register(size, komi, s.name, s.spec)
+            ladder.save()
+    except UserError as exc:
+        parser.error(str(exc))
+    pairs = pairings(players, gauntlet)
+    first = 0
+    if ladder is not None:  # new games of a pair continue its game numbers (new seeds)
+        section = ladder.section(size, komi)
+        first = max((sum(1 for g in section["games"] if set(g["pair"]) == {a.name, b.name}) for a, b in pairs),
+                    default=0)
+        first += first % 2
+    jobs = schedule(pairs, args.games, size, komi, args.seed, history, args.max_moves or 2 * size * size,
+                    args.sgf, referee, args.engine_timeout, first, args.opening)
+    title = f"{size}x{size} komi {komi:g}"
+    print(f"{len(pairs)} pairs x {args.games} games on {title}, {args.jobs} jobs", flush=True)
+    start = time.time()
+    games, tally, interrupted = play_match(jobs, args.jobs, ladder, not args.no_progress)
+    results = ladder.games(size, komi) if ladder is not None else [GameResult(g["black"], g["white"], g["score"])
+                                                                    for g in games]
+    names = [s.name for s in specs]
+    ratings = fit_ratings(results, args.anchor, args.anchor_elo, players=names)
+    print(f"{'stopped by Ctrl-C' if interrupted else 'done'}: {len(games)} games in {time.time() - start:.0f} s")
+    _report(ratings, tally, title, args.wandb)
+    if ladder is not None:
+        print(f"ladder: {ladder.path}")
+    return 130 if interrupted else 0
+
+
+def ladder_main(argv: list[str]) -> int:
+    """``python -m zoo.arena ladder FILE [--board N --komi K]``: print the ratings of a ladder file."""
+    parser = argparse.ArgumentParser(prog="python -m zoo.arena ladder", description=ladder_main.__doc__)
+    parser.add_argument("file")
+    parser.add_argument("--board", type=int, default=None)
+    parser.add_argument("--komi", type=float, default=None)
+    parser.add_argument("--anchor", default=ANCHOR)
+    parser.add_argument("--anchor-elo", type=float, default=ANCHOR_ELO)
+    parser.add_argument("--wandb", default=None, metavar="DIR", help="also log each table as a wandb Table")
+    args = parser.parse_args(argv)
+    if not Path(args.file).is_file():
+        parser.error(f"ladder file {args.file} does not exist")
+    try:
+        ladder = Ladder.load(args.file)
+    except UserError as exc:
+        parser.error(str(exc))
+    sections = [s for s in ladder.sections.values()
+                if (args.board is None or s["size"] == args.board) and (args.komi is None or s["komi"] == args.komi)]
+    if not sections:
+        parser.error(f"no section of {args.file} matches; sections: {', '.join(ladder.sections) or 'none'}")
+    for s in sections:
+        ratings = ladder.ratings(s["size"], s["komi"], args.anchor, args.anchor_elo)
+        tally = MatchTally()
+        for g in s["games"]:
+            tally.add(g)
+        _report(ratings, tally, f"{s['size']}x{s['size']} komi {s['komi']:g}", args.wandb)
+    return 0
+
+
+def sprt_main(argv: list[str]) -> int:
+    """``python -m zoo.arena sprt A B [--elo0 0 --elo1 50 --alpha 0.05 --beta 0.05 --max-games 1000]``: play A
+    against B, colours alternating, until the SPRT decides whether A is elo1 stronger (H1) or not (H0)."""
+    parser = argparse.ArgumentParser(prog="python -m zoo.arena sprt", description=sprt_main.__doc__)
+    parser.add_argument("a", metavar="A")
+    parser.add_argument("b", metavar="B")
+    parser.add_argument("--elo0", type=float, default=0.0)
+    parser.add_argument("--elo1", type=float, default=50.0)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--beta", type=float, default=0.05)
+    parser.add_argument("--max-games", type=int, default=1000)
+    _common(parser)
+    args = parser.parse_args(argv)
+    try:
+        sprt([], args.elo0, args.elo1, args.alpha, args.beta)
+        ladder = Ladder.load(args.ladder) if args.ladder else None
+        size, komi = _board_and_komi(args, ladder, parser)
+        a, b = resolve_specs([args.a, args.b], size, komi)
+        history = arena_history([a, b])
+        referee = _referee(args)
+        if ladder is not None:
+            for s in (a, b):
+                ladder.register(size, komi, s.name, s.spec)
+    except (UserError, ValueError) as exc:
+        parser.error(str(exc))
+    jobs = schedule([(a, b)], args.max_games, size, komi, args.seed, history, args.max_moves or 2 * size * size,
+                    args.sgf, referee, args.engine_timeout, 0, args.opening)
+    scores: list[float] = []
+
+    def decided(game: dict[str, Any]) -> bool:
+        scores.append(game["score"] if game["black"] == a.name else 1.0 - game["score"])
+        return sprt(scores, args.elo0, args.elo1, args.alpha, args.beta).decision is not None
+
+    _, tally, interrupted = play_match(jobs, args.jobs, ladder, not args.no_progress, stop=decided)
+    result = sprt(scores, args.elo0, args.elo1, args.alpha, args.beta)
+    for line in tally.lines():
+        print(line)
+    verdict = {"H1": f"H1: {a.name} is stronger than {b.name} by about {args.elo1:g} Elo or more",
+               "H0": f"H0: {a.name} is not {args.elo1:g} Elo stronger than {b.name} (at most about {args.elo0:g})",
+               None: "undecided"}[result.decision]
+    print(f"SPRT elo0={args.elo0:g} elo1={args.elo1:g} alpha={args.alpha:g} beta={args.beta:g}: LLR {result.llr:.2f} "
+          f"in [{result.lower:.2f}, {result.upper:.2f}] after {result.games} games (score {result.score:g}): {verdict}")
+    return 130 if interrupted else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m zoo.arena [ladder|sprt] ...``; see the module docstring."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "ladder":
+        return ladder_main(argv[1:])
+    if argv and argv[0] == "sprt":
+        return sprt_main(argv[1:])
+    return match_main(argv)
+
+
+__all__ = ["GameJob", "PlayerSpec", "build_player", "default_komi", "game_seed", "main", "pairings", "play_game",
+           "play_match", "resolve_spec", "resolve_specs", "run_games", "schedule"]
+
+if __name__ == "__main__":
+    sys.exit(main())
