@@ -1,0 +1,79 @@
+"""SGF -> positions -> SL policy and rollout policy above chance on held-out games; REINFORCE and value data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from agents.alphago.policy import build_policy_net, build_value_net, empty_point_masks, play_games
+from agents.alphago.reinforce import reinforce, value_positions
+from agents.alphago.supervised import (
+    policy_accuracy,
+    rollout_accuracy,
+    train_policy,
+    train_rollout,
+    train_value,
+)
+from agents.nets import NetConfig
+from envs.go.game import GoGame
+from zoo.alphago_pipeline import split_games
+from zoo.corpus import load_sgf_folder, positions
+
+NET = NetConfig(kind="resnet", preset="b2c32")
+
+
+def corpus(folder: Path, game: GoGame):
+    data = positions(load_sgf_folder(folder, 5).records, game)
+    held = split_games(data.game, 0.25, seed=0)
+    return data.subset(~held), data.subset(held)
+
+
+def chance(planes: np.ndarray, game: GoGame) -> float:
+    """Mean probability of guessing the move uniformly among the empty points and pass."""
+    masks = empty_point_masks(planes, (game.num_planes - 1) // 2)
+    return float(np.mean(1.0 / masks.sum(axis=1)))
+
+
+def test_sl_policy_beats_chance_on_held_out_games(priority_corpus: Path) -> None:
+    torch.manual_seed(0)
+    game = GoGame(5, komi=0.5)
+    train, test = corpus(priority_corpus, game)
+    assert len(set(train.game)) == 30 and len(set(test.game)) == 10
+    net = build_policy_net(NET, game.num_planes, 5, game.num_actions)
+    before = policy_accuracy(net, test.planes, test.actions, game)
+    train_policy(net, train.planes, train.actions, game, steps=60, batch=32, lr=3e-3, weight_decay=1e-4,
+                 rng=np.random.default_rng(0), augment=False)
+    after = policy_accuracy(net, test.planes, test.actions, game)
+    base = chance(test.planes, game)
+    assert after > max(3 * base, before + 0.2), (before, after, base)
+
+
+def test_rollout_policy_beats_chance_on_held_out_games(priority_corpus: Path) -> None:
+    game = GoGame(5, komi=0.5)
+    train, test = corpus(priority_corpus, game)
+    w = train_rollout(train.features, train.actions, game.rollout_features, steps=80, batch=64, lr=0.1, l2=0.0,
+                      rng=np.random.default_rng(0))
+    assert w.shape == (game.rollout_features,) and w[-1] == 0.0
+    assert rollout_accuracy(w, test.features, test.actions) > 2 * chance(test.planes, game)
+
+
+def test_reinforce_learns_against_a_fixed_pool_and_value_data_has_one_position_per_game() -> None:
+    torch.manual_seed(0)
+    game = GoGame(5, komi=0.5)
+    net = build_policy_net(NET, game.num_planes, 5, game.num_actions).eval()
+    start = {k: v.clone() for k, v in net.state_dict().items()}
+    seen: list[dict[str, float]] = []
+    pool = reinforce(net, game, iterations=2, games=8, lr=1e-2, pool_every=1, rng=np.random.default_rng(0),
+                     max_moves=50, on_iteration=lambda i, m: seen.append(m))
+    assert len(pool) == 3 and len(seen) == 2 and 0.0 <= seen[0]["win_rate_vs_pool"] <= 1.0
+    assert any(not torch.equal(start[k], v) for k, v in net.state_dict().items())
+    played = play_games(game, net, "random", 6, np.random.default_rng(1), max_moves=50, record=True)
+    assert played.winners.shape == (6,) and (played.masks[np.arange(len(played.actions)), played.actions]).all()
+    planes, z = value_positions(game, net, net, 10, np.random.default_rng(2), max_moves=50, u_max=10, batch=5)
+    assert 0 < len(z) <= 10 and set(np.unique(z)) <= {-1.0, 0.0, 1.0} and planes.shape[1:] == (17, 5, 5)
+    value_net = build_value_net(NET, game.num_planes, 5, game.num_actions)
+    metrics = train_value(value_net, planes, z, game, steps=3, batch=4, lr=1e-3, weight_decay=0.0,
+                          rng=np.random.default_rng(0))
+    assert np.isfinite(metrics["mse"])
