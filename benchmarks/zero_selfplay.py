@@ -7,8 +7,8 @@ unbatched search (one game, one position per net call, as alpha-zero-general and
 Per (simulations, B): moves/s (positions of self-play per second), net evaluations/s, the average inference
 batch, and the share of wall time inside the forward pass (transfers included); then evaluations/s as a share
 of the raw batched forward rate at batch B (the hardware limit) and moves/s against the unbatched baseline.
-Timings on a shared CPU are noisy: compare ratios from one run. pgx + mctx is not run here (JAX peer; not a
-dependency of the suite).
+Timings on a shared CPU are noisy: compare ratios from one run. The JAX peer, pgx + mctx, runs beside this one in
+``benchmarks/zero_vs_pgx.py`` (in its own venv; not a dependency of the suite).
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ def raw_forward(net: torch.nn.Module, game: GoGame, batch: int, seconds: float, 
     return n / (time.perf_counter() - start)
 
 
-def batched_selfplay(net: torch.nn.Module, game: GoGame, sims: int, games: int, moves: int, device: str
-                     ) -> dict[str, float]:
-    """One warm-up move, then ``moves`` timed moves of ``games`` self-play games with ``sims`` simulations each."""
+def batched_selfplay(net: torch.nn.Module, game: GoGame, sims: int, games: int, moves: int, device: str,
+                     seconds: float = 0.0) -> dict[str, float]:
+    """One warm-up move, then ``moves`` timed moves of ``games`` self-play games with ``sims`` simulations each,
+    and more moves until ``seconds`` have passed. Adds ``moves`` (timed moves per game) to the result."""
     cfg = ZeroConfig(games=games, simulations=sims, resign_threshold=-1.0)
     evaluator = NetEvaluator(net, device)
     selfplay = SelfPlay(cfg, game, evaluator, np.random.default_rng(0))
@@ -51,10 +52,13 @@ def batched_selfplay(net: torch.nn.Module, game: GoGame, sims: int, games: int, 
     f0, c0, p0 = evaluator.forward_seconds, evaluator.calls, evaluator.positions
     start = time.perf_counter()
     selfplay.play(moves)
+    while time.perf_counter() - start < seconds:
+        selfplay.play(1)
+        moves += 1
     wall = time.perf_counter() - start
     evals, calls = evaluator.positions - p0, evaluator.calls - c0
-    return {"moves_per_s": games * moves / wall, "evals_per_s": evals / wall, "avg_batch": evals / max(calls, 1),
-            "forward_share": (evaluator.forward_seconds - f0) / wall}
+    return {"moves": moves, "moves_per_s": games * moves / wall, "evals_per_s": evals / wall,
+            "avg_batch": evals / max(calls, 1), "forward_share": (evaluator.forward_seconds - f0) / wall}
 
 
 def unbatched_baseline(net: torch.nn.Module, game: GoGame, sims: int, moves: int, device: str) -> dict[str, float]:
