@@ -20,11 +20,13 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
+from agents.compress.config import CompressConfig
 from zoo.config import (
     EnvConfig,
     EvalConfig,
     LoggerConfig,
     RunConfig,
+    RunnerConfig,
     agent_config_class,
     field_names,
     net_config_class,
@@ -33,7 +35,7 @@ from zoo.errors import UserError
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 SECTIONS: dict[str, type | None] = {"env": EnvConfig, "agent": None, "net": None, "logger": LoggerConfig,
-                                    "eval": EvalConfig}
+                                    "eval": EvalConfig, "runner": RunnerConfig, "compress": CompressConfig}
 """Config groups and their dataclasses (the agent's depends on its ``name``, the net's on its ``kind``)."""
 OPTIONAL_SECTIONS = ("net",)
 """Groups whose default is null: agents with a network use their own default net unless ``net=`` is given."""

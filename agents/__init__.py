@@ -13,6 +13,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+from agents.alphago.config import AlphaGoConfig
 from agents.dqn import DQNAgent, DQNConfig
 from agents.pg import PGAgent, PGConfig
 from agents.protocol import Agent, Batch, action_mask_from
@@ -30,6 +31,7 @@ AGENT_CONFIGS: dict[str, type] = {
     "ppo": PGConfig,
     "sb3": SB3Config,
     "zero": ZeroConfig,
+    "alphago": AlphaGoConfig,
 }
 """``agent=NAME`` choice -> its config dataclass (the config's ``name`` field selects the variant)."""
 
@@ -64,6 +66,10 @@ def build_agent(
         from agents.zero import ZeroAgent  # torch and the search kernels load only when it is used
 
         return ZeroAgent(cfg, observation_space, action_space, rng, device, net)
+    if isinstance(cfg, AlphaGoConfig):
+        from agents.alphago import AlphaGoAgent  # torch and the search kernels load only when it is used
+
+        return AlphaGoAgent(cfg, observation_space, action_space, rng, device, net)
     raise ValueError(f"no agent is built from {type(cfg).__name__}; known agents: {', '.join(AGENT_CONFIGS)}")
 
 

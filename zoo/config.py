@@ -57,6 +57,45 @@ class EvalConfig:
     """Episodes per evaluation."""
 
 
+RUNNER_KINDS = ("local", "ray")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """How and where the work runs (``conf/runner/``): one process, or self-play on Ray actors; GPU settings.
+
+    ``torchrun --nproc_per_node=K train.py ...`` turns any run into K data-parallel ranks (``zoo/ddp.py``).
+    """
+
+    kind: str = "local"
+    """``local`` (collect and train in this process) or ``ray`` (self-play on Ray actors, ``zoo/distributed.py``)."""
+    workers: int = 2
+    """Ray: self-play worker actors."""
+    address: str | None = None
+    """Ray: ``None`` starts a local Ray instance (unless ``RAY_ADDRESS`` is set); ``auto`` or ``HOST:PORT`` joins
+    a running cluster."""
+    cpus_per_worker: float = 1.0
+    """Ray: CPUs reserved by each worker (also its torch threads, at least 1)."""
+    gpus_per_worker: float = 0.0
+    """Ray: GPUs reserved by each worker (a fraction shares one GPU); above 0 the workers search on CUDA."""
+    max_restarts: int = 3
+    """Ray: restarts of a crashed worker (and failed collects per worker) before the run stops with a message."""
+    precision: str = "auto"
+    """Autocast on CUDA for self-play inference and training: ``auto`` (bf16 where the GPU has it, else fp16),
+    ``bf16``, ``fp16`` (with gradient scaling) or ``fp32``. The CPU always computes in fp32."""
+    compile: bool = False
+    """``torch.compile`` the net for inference and training (slow first steps; pays off on a GPU)."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in RUNNER_KINDS:
+            raise ValueError(f"unknown runner '{self.kind}'; valid runners: {', '.join(RUNNER_KINDS)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision '{self.precision}'; valid: {', '.join(PRECISIONS)}")
+        if self.workers < 1 or self.cpus_per_worker < 0 or self.gpus_per_worker < 0 or self.max_restarts < 0:
+            raise ValueError("runner: workers must be >= 1; cpus_per_worker, gpus_per_worker and max_restarts >= 0")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One training run: ``python train.py env=NAME agent=NAME [key=value ...]``."""
@@ -71,6 +110,11 @@ class RunConfig:
     """Metric sinks (``conf/logger/``)."""
     eval: EvalConfig = field(default_factory=EvalConfig)
     """Evaluation schedule (``conf/eval/``)."""
+    compress: Any = None
+    """Self-play with a compressed copy of the net (``conf/compress/``; ``agents.compress.CompressConfig``), for
+    agents that self-play (zero); ``None`` or method ``none``: the net as trained."""
+    runner: RunnerConfig = field(default_factory=RunnerConfig)
+    """Where the work runs (``conf/runner/``): this process or Ray actors; precision and compile on a GPU."""
     seed: int = 0
     """Seeds the env, the agent's generator, numpy, random and torch."""
     device: str = "auto"

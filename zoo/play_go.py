@@ -99,15 +99,16 @@ def go_evaluation(agent: Any, env: gymnasium.Env, games: int, run_dir: Path, ste
     if hasattr(agent, "attach"):
         agent.attach(game)
     out: dict[str, float] = {}
+    me = str(getattr(agent, "name", "agent"))
     folder = Path(run_dir) / "sgf"
     folder.mkdir(parents=True, exist_ok=True)
     for k, name in enumerate(opponents):
-        result = play_match(agent, make_player(name, seed + step + k), games, game, names=("zero", name))
+        result = play_match(agent, make_player(name, seed + step + k), games, game, names=(me, name))
         out[f"eval/win_{name}"] = result.win_rate
         save_sgf(folder / f"{step:012d}-vs-{name}.sgf", result.records[0])
     for i, g in enumerate(getattr(agent, "recent_games", [])[-1:]):
         colours = [BLACK if j % 2 == 0 else -BLACK for j in range(len(g.actions))]
-        record = GameRecord(size=game.board_size, komi=game.komi, black="zero", white="zero",
+        record = GameRecord(size=game.board_size, komi=game.komi, black=me, white=me,
                             result=_self_play_result(g), moves=list(zip(colours, g.actions, strict=True)))
         save_sgf(folder / f"{step:012d}-selfplay-{i}.sgf", record)
     return out

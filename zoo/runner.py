@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from agents import Agent, action_mask_from, build_agent
+from zoo.accel import accelerate, world_size
 from zoo.checkpoint import (
     checkpoint_path,
     load_checkpoint,
@@ -102,10 +103,14 @@ class Run:
                                      self.rng, self.device, net=cfg.net)
         except ValueError as exc:
             raise ConfigError(f"agent={cfg.agent.name} on env={cfg.env.name}: {exc}") from None
+        _compress_selfplay(self.agent, getattr(cfg, "compress", None), self.device, cfg.seed)
+        accelerate(self.agent, cfg.runner, self.device)
         self.counters = Counters()
         self.recent_returns: list[float] = []
         self.last_eval: dict[str, float] = {}
         self.last_train: dict[str, float] = {}
+        self.train_row_step = -1
+        """Env steps of the last training row logged (it carries the counters; see ``_evaluate``)."""
         if self.checkpoint is not None:
             self._restore(self.checkpoint)
         self.logger = self._make_logger()
@@ -144,9 +149,10 @@ class Run:
         config = to_plain_dict(self.cfg)
         (self.run_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         extra = self.checkpoint.get("extra", {}) if self.checkpoint else {}
+        cfg = self.cfg  # wandb: one group per env, the agent as job type, runs named alike in runs and multiruns
         return make_logger(
-            self.cfg.logger, self.run_dir, config, name=self.run_dir.name, group=self.cfg.env.name,
-            job_type=self.cfg.agent.name,
+            cfg.logger, self.run_dir, config, name=f"{cfg.env.name}-{cfg.agent.name}-seed{cfg.seed}",
+            group=cfg.env.name, job_type=cfg.agent.name,
             resume_step=self.counters.env_steps if self.checkpoint else None, wandb_id=extra.get("wandb_id"),
         )
 
@@ -162,7 +168,7 @@ class Run:
         try:
             with ProgressBar(cfg.steps, c.env_steps, cfg.progress) as bar:
                 while c.env_steps < cfg.steps:
-                    batch = self.agent.collect(self.env)
+                    batch = self.collect()
                     metrics = self.agent.update(batch)
                     self.last_train.update(metrics)
                     c.env_steps += batch.env_steps
@@ -172,9 +178,12 @@ class Run:
                     self.recent_returns = (self.recent_returns + list(batch.episode_returns))[-100:]
                     if c.env_steps >= next_log:
                         self.logger.log({**metrics, **self._train_metrics()}, c.env_steps)
+                        self.train_row_step = c.env_steps
                         next_log = _next_multiple(c.env_steps, log_every)
                     if next_eval is not None and c.env_steps >= next_eval:
+                        eval_started = time.perf_counter()
                         self._evaluate()
+                        started += time.perf_counter() - eval_started  # evaluation is not training time
                         next_eval = _next_multiple(c.env_steps, cfg.eval.every)
                     if next_ckpt is not None and c.env_steps >= next_ckpt:
                         self.save()
@@ -189,18 +198,29 @@ class Run:
         except KeyboardInterrupt:
             self._interrupted(self.save())
 
+    def collect(self) -> Any:
+        """One batch of experience (the seam other runners override: Ray workers, data-parallel ranks)."""
+        return self.agent.collect(self.env)
+
     def _interrupted(self, path: Path) -> NoReturn:
         """Close the loggers and exit with 130 after Ctrl-C, saying how to resume."""
         cfg = self.cfg
         self.logger.close()
         print(f"\ninterrupted at {self.counters.env_steps:,} env steps; checkpoint {path}\n"
-              f"resume with: python train.py env={cfg.env.name} agent={cfg.agent.name} resume={self.run_dir}")
+              f"resume with: python train.py env={cfg.env.name} agent={cfg.agent.name}"
+              f"{'' if cfg.runner.kind == 'local' else ' runner=' + cfg.runner.kind} resume={self.run_dir}")
         raise SystemExit(130) from None
 
     def finish(self) -> dict[str, Any]:
-        """Final evaluation, checkpoint and summary (also written to ``summary.json``)."""
+        """Final evaluation, checkpoint and summary (also written to ``summary.json``); with ``compress=``, the
+        final net compressed beside the checkpoints."""
         self._evaluate()
         self.save()
+        if getattr(self.agent, "compression", None) is not None:
+            paths = self.agent.save_selfplay_net(str(self.run_dir / "checkpoints"),
+                                                 f"final-{self.counters.env_steps:012d}")
+            if self.cfg.progress:
+                print("\n".join(f"compressed net: {path}" for path in paths))
         c = self.counters
         summary: dict[str, Any] = {
             "env": self.cfg.env.name, "agent": self.cfg.agent.name, "seed": self.cfg.seed,
@@ -236,7 +256,14 @@ class Run:
         # Go with a searching agent (zero): win rates with search against the built-in opponents, SGF samples.
         self.last_eval.update(go_evaluation(self.agent, self.eval_env, self.cfg.eval.episodes, self.run_dir,
                                             self.counters.env_steps, seed=self.cfg.seed))
-        self.logger.log(self.last_eval, self.counters.env_steps)
+        # The learner's net against the previous best (AlphaZero): progress between evaluations, or the gate.
+        if hasattr(self.agent, "evaluate_against_best"):
+            self.last_eval.update(self.agent.evaluate_against_best())
+        # Each logged step carries the counters (once), so eval curves plot against wall time and games too.
+        c = self.counters
+        counters = {} if c.env_steps == self.train_row_step else {"train/wall_time": c.wall_time,
+                                                                  "train/episodes": float(c.episodes)}
+        self.logger.log({**self.last_eval, **counters}, c.env_steps)
 
     def _train_metrics(self) -> dict[str, float]:
         c = self.counters
@@ -248,7 +275,8 @@ class Run:
 
     def _metric_text(self) -> str:
         if "eval/win_random" in self.last_eval:
-            wins = ", ".join(f"{k[9:]} {v:.2f}" for k, v in self.last_eval.items() if k.startswith("eval/win_"))
+            wins = ", ".join(f"{k[9:]} {v:.2f}" for k, v in self.last_eval.items()
+                              if k.startswith("eval/win_") and "_as_" not in k)
             loss = self.last_train.get("train/loss")
             return f"win vs {wins}" + (f", loss {loss:.3f}" if loss is not None else "")
         if "eval/success_rate" in self.last_eval:
@@ -261,7 +289,23 @@ class Run:
 
 
 def run(cfg: RunConfig) -> dict[str, Any]:
-    """Train as ``cfg`` says and return the summary (env steps, wall time, final evaluation)."""
+    """Train as ``cfg`` says and return the summary (env steps, wall time, final evaluation).
+
+    ``runner=ray`` plays on Ray actors (:mod:`zoo.distributed`); under ``torchrun`` (``WORLD_SIZE`` > 1) each
+    process is one data-parallel rank (:mod:`zoo.ddp`).
+    """
+    if cfg.agent.name == "alphago":  # a pipeline of stages, not the collect/update loop
+        from zoo.alphago_pipeline import run_pipeline
+
+        return run_pipeline(cfg)
+    if cfg.runner.kind == "ray":
+        from zoo.distributed import run_ray
+
+        return run_ray(cfg)
+    if world_size() > 1:
+        from zoo.ddp import run_ddp
+
+        return run_ddp(cfg)
     return Run(cfg).train()
 
 
@@ -273,6 +317,23 @@ def _check_compatible(ckpt: Mapping[str, Any], cfg: RunConfig, path: Path) -> No
             f"checkpoint {path} is of agent={saved_agent} on env {saved_env}; this run is agent={cfg.agent.name} "
             f"on env {cfg.env.id} (pass the same env= and agent= to resume)"
         )
+
+
+def _compress_selfplay(agent: Agent, compress: Any, device: str, seed: int) -> None:
+    """Give a self-playing agent its compressed self-play net (``compress=``); :class:`ConfigError` when the agent
+    has no self-play or the method cannot compress its net on this device."""
+    if compress is None or compress.method == "none":
+        return
+    if not hasattr(agent, "set_selfplay_compression"):
+        raise ConfigError(f"compress={compress.method} compresses the self-play net of agent=zero; agent "
+                          f"{getattr(agent, 'name', type(agent).__name__)!r} has no self-play (use compress=none, or "
+                          "python -m agents.compress on a checkpoint)")
+    from agents.compress.selfplay import SelfPlayCompression
+
+    try:
+        agent.set_selfplay_compression(SelfPlayCompression(compress, device, seed))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _seed_everything(seed: int) -> None:

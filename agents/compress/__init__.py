@@ -16,7 +16,7 @@ from agents.compress.config import METHODS, CompressConfig
 from agents.compress.distill import Agreement, agreement, distill, distill_loss, outputs_on, policy_kl
 from agents.compress.export import export_onnx, onnx_net, quantize_onnx
 from agents.compress.positions import Positions, load_positions, save_positions, synthetic_positions
-from agents.compress.prune import make_permanent, prune_net, recalibrate_norm, sparsity_report
+from agents.compress.prune import make_permanent, prune_net, recalibrate_norm, slice_pruned, sparsity_report
 from agents.compress.quantize import (
     half_precision,
     int8_blockers,
@@ -43,10 +43,12 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
     """Apply ``cfg.method`` to a trained ``net``; the result has ``net``'s ``forward(x, mask=None)``.
 
     ``positions``: real positions (planes and legal masks) for calibration, QAT, fine-tuning and distillation.
-    ``distill`` returns the trained student (a plain :class:`Net`); ``prune`` a pruned copy with its masks
-    attached (``make_permanent`` bakes them in): after each pruning round its batch-norm statistics are
-    recalibrated on ``positions`` and, when ``cfg.steps > 0``, the unpruned net's outputs are distilled into it
-    (batch norm frozen, cosine learning rate from ``cfg.lr``), then the statistics are recalibrated again.
+    ``distill`` returns the trained student (a plain :class:`Net`); ``prune`` a pruned copy, with its masks
+    attached for ``structure="unstructured"`` (``make_permanent`` bakes them in), or with the pruned channels cut
+    out (a smaller, faster :class:`Net`) for ``structure="channels"``: after each pruning round its batch-norm
+    statistics are recalibrated on ``positions`` and, when ``cfg.steps > 0``, the unpruned net's outputs are
+    distilled into it (batch norm frozen, cosine learning rate from ``cfg.lr``), then the statistics are
+    recalibrated again.
     """
     if cfg.method in NEEDS_POSITIONS or (cfg.method == "prune" and cfg.steps > 0):
         if positions is None:
@@ -68,8 +70,9 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
             distill(net, model, positions, cfg.steps, cfg.batch_size, cfg.lr, temperature=1.0, seed=seed,
                     freeze_norm=True, targets=targets)
 
-        return prune_net(net, cfg.amount, cfg.structure, cfg.scope, cfg.rounds,
-                         finetune if cfg.steps > 0 else None, calibration=positions)
+        pruned = prune_net(net, cfg.amount, cfg.structure, cfg.scope, cfg.rounds,
+                           finetune if cfg.steps > 0 else None, calibration=positions)
+        return slice_pruned(pruned) if cfg.structure == "channels" else pruned
     student = student_for(net, cfg)
     distill(net, student, positions, cfg.steps, cfg.batch_size, cfg.lr, cfg.temperature, cfg.value_weight, seed)
     return student
@@ -78,5 +81,5 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
 __all__ = ["METHODS", "Agreement", "CompressConfig", "CompressedNet", "Positions", "agreement", "compress",
            "distill", "distill_loss", "export_onnx", "half_precision", "int8_blockers", "load_positions",
            "make_permanent", "onnx_net", "outputs_on", "policy_kl", "prune_net", "quantize_dynamic_linear",
-           "quantize_int8", "quantize_onnx", "quantize_qat", "recalibrate_norm", "save_positions", "sparsity_report",
-           "student_for", "synthetic_positions"]
+           "quantize_int8", "quantize_onnx", "quantize_qat", "recalibrate_norm", "save_positions", "slice_pruned",
+           "sparsity_report", "student_for", "synthetic_positions"]

@@ -1,13 +1,16 @@
-"""Command line for the compression hooks, on a net checkpoint (``agents.nets.save_net``)::
+"""Command line for the compression hooks, on a trained net::
 
     python -m agents.compress distill teacher=CKPT student=mobilenet [student_preset=b6c48] [steps=1000] out=CKPT
     python -m agents.compress prune net=CKPT amount=0.5 [structure=channels] [scope=layer] [rounds=3] out=CKPT
     python -m agents.compress quantize net=CKPT [method=int8|int8_dynamic|qat|bf16]
     python -m agents.compress export net=CKPT out=FILE.onnx [int8=true]
 
-Common keys: ``positions=FILE.npz`` (arrays ``planes`` (N, C, H, W), ``mask`` (N, A); without it, random boards
-stand in, which says little), ``seed=``, ``threads=`` and any ``CompressConfig`` field. Each command prints how
-closely the result follows the input net (top-1 move agreement, value error) on the positions.
+``CKPT`` is a net checkpoint (``agents.nets.save_net``), a ``train.py`` checkpoint file (e.g.
+``runs/go9/zero/DATE/checkpoints/ckpt-000000100000.pt``) or a run directory (its newest checkpoint); see
+``agents/compress/source.py``. Common keys: ``positions=FILE.npz`` (arrays ``planes`` (N, C, H, W), ``mask``
+(N, A); without it a run checkpoint's replay window is used, and for a bare net checkpoint random boards stand
+in, which says little), ``seed=``, ``threads=`` and any ``CompressConfig`` field. Each command prints how closely
+the result follows the input net (top-1 move agreement, value error) on the positions.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from agents.compress import CompressConfig, agreement, compress, sparsity_report
 from agents.compress.export import export_onnx, onnx_net, quantize_onnx
 from agents.compress.positions import load_positions, synthetic_positions
 from agents.compress.prune import make_permanent
-from agents.nets.checkpoint import load_net, save_net
+from agents.compress.source import load_source
+from agents.nets import count_params
+from agents.nets.checkpoint import save_net
+from agents.nets.slicing import hidden_widths
 
 COMMANDS = {"distill": "distill", "prune": "prune", "quantize": "int8", "export": "none"}
 """Command -> the compression method it runs by default."""
@@ -71,9 +77,16 @@ def run(argv: list[str]) -> None:
     torch.set_num_threads(int(own.get("threads", 1)))
     seed = int(own.get("seed", 0))
     torch.manual_seed(seed)
-    net = load_net(own.get("net") or own["teacher"])
+    source = load_source(own.get("net") or own["teacher"])
+    net = source.net
+    print(f"{source.path}: {source.description}")
     if "positions" in own:
         positions = load_positions(own["positions"])
+    elif source.positions is not None:
+        count = min(int(own.get("count", 4096)), len(source.positions))
+        positions = source.positions.take(torch.randperm(len(source.positions),
+                                                         generator=torch.Generator().manual_seed(seed))[:count])
+        print(f"positions: {count} from the checkpoint's replay window")
     else:
         print("no positions= given: using random boards (numbers below say little about real play)")
         positions = synthetic_positions(int(own.get("count", 2048)), net.in_channels, net.board_size,
@@ -91,6 +104,9 @@ def run(argv: list[str]) -> None:
         if command == "prune":
             make_permanent(result)
             print("sparsity per layer:", {k: round(v, 3) for k, v in sparsity_report(result).items()})
+            if cfg.structure == "channels":
+                print(f"hidden channels per block: {hidden_widths(net)} -> {hidden_widths(result)}; parameters "
+                      f"{count_params(net):,} -> {count_params(result):,}")
         if command in ("prune", "distill") and "out" in own:
             save_net(result, own["out"])
             print(f"wrote {own['out']}")

@@ -1,7 +1,9 @@
 """Compression configuration: one frozen dataclass for every hook.
 
 ``conf/compress/*.yaml`` holds one preset per method (every field listed); ``python -m agents.compress`` and
-:func:`agents.compress.compress` take the same fields. ``train.py`` does not apply a ``compress=`` choice to a run yet.
+:func:`agents.compress.compress` take the same fields. In a training run (``python train.py env=go9 agent=zero
+compress=int8``) the choice makes self-play search with a compressed copy of the learner's net, rebuilt every
+``refresh`` updates (``agents/compress/selfplay.py``), while the learner trains in fp32.
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ class CompressConfig:
     """distill: softmax temperature T of the policy KL (scaled by T^2)."""
     value_weight: float = 1.0
     """distill: weight of the value MSE beside the policy KL."""
+    refresh: int = 50
+    """Training runs (``train.py ... compress=METHOD``): rebuild the self-play net from the learner's weights every
+    this many updates (calibrated / fine-tuned on the newest replay positions)."""
+    onnx: bool = False
+    """Training runs: also export the final net to ONNX beside the compressed one (int8: ONNX Runtime static int8;
+    fp16 / bf16: fp32 ONNX)."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -67,7 +75,7 @@ class CompressConfig:
             raise choices_error("student net kind", self.student, KINDS)
         if not 0.0 <= self.amount < 1.0:
             raise ValueError(f"CompressConfig.amount must be in [0, 1), got {self.amount}")
-        for name in ("calibration_batches", "batch_size", "rounds"):
+        for name in ("calibration_batches", "batch_size", "rounds", "refresh"):
             if getattr(self, name) < 1:
                 raise ValueError(f"CompressConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.steps < 0 or self.lr <= 0 or self.temperature <= 0 or self.value_weight < 0:

@@ -58,6 +58,18 @@ def synthetic_positions(n: int, in_channels: int, board_size: int, rng: np.rando
     return Positions(torch.from_numpy(planes), torch.from_numpy(mask))
 
 
+def positions_from_planes(planes: np.ndarray) -> Positions:
+    """Positions from feature planes alone (AlphaGo Zero layout: ``(C - 1) / 2`` planes of own stones, then as
+    many of the opponent's, colour last), e.g. a replay window's. The legal mask is the empty points plus pass
+    (suicide and superko are not checked: a close approximation for calibration and agreement)."""
+    planes = np.ascontiguousarray(planes, np.float32)
+    n, c, h, w = planes.shape
+    history = (c - 1) // 2
+    empty = (planes[:, 0] + planes[:, history]) < 0.5
+    mask = np.concatenate([empty.reshape(n, h * w), np.ones((n, 1), bool)], axis=1)
+    return Positions(torch.from_numpy(planes), torch.from_numpy(mask))
+
+
 def minibatches(positions: Positions, batch_size: int, steps: int, generator: torch.Generator
                 ) -> list[Positions]:
     """``steps`` minibatches of ``batch_size`` positions drawn in shuffled passes over ``positions``."""

@@ -3,7 +3,10 @@
 Layout (``FORMAT`` 1)::
 
     {"format": 1, "net": {NetConfig fields}, "in_channels": int, "board_size": int, "n_actions": int,
-     "heads": "dual" | "policy" | "value", "state_dict": {...}}
+     "heads": "dual" | "policy" | "value", "hidden": [int, ...], "state_dict": {...}}
+
+``"hidden"`` (optional, ``[int, ...]``): the width of each block's hidden channels (``agents.nets.slicing``); when
+channel slicing narrowed them, the net is built from its config, narrowed to these widths, then loaded.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import torch
 
 from agents.nets.config import NetConfig
 from agents.nets.heads import Net, build_net
+from agents.nets.slicing import hidden_widths, narrow_to
 
 FORMAT = 1
 """Version of the checkpoint layout."""
@@ -25,7 +29,7 @@ def net_checkpoint(net: Net) -> dict[str, Any]:
     """The checkpoint dict of ``net`` (see the module docstring)."""
     return {"format": FORMAT, "net": dataclasses.asdict(net.cfg), "in_channels": net.in_channels,
             "board_size": net.board_size, "n_actions": net.n_actions, "heads": net.heads,
-            "state_dict": net.state_dict()}
+            "hidden": hidden_widths(net), "state_dict": net.state_dict()}
 
 
 def save_net(net: Net, path: str | Path) -> None:
@@ -42,6 +46,8 @@ def net_from_checkpoint(ckpt: dict[str, Any]) -> Net:
         raise ValueError(f"net checkpoint format {ckpt.get('format')!r} is not supported; expected {FORMAT}")
     net = build_net(NetConfig(**ckpt["net"]), ckpt["in_channels"], ckpt["board_size"], ckpt["n_actions"],
                     ckpt["heads"])
+    if "hidden" in ckpt and list(ckpt["hidden"]) != hidden_widths(net):
+        narrow_to(net, [int(w) for w in ckpt["hidden"]])
     net.load_state_dict(ckpt["state_dict"])
     return net.eval()
 

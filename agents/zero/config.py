@@ -63,6 +63,17 @@ class ZeroConfig:
     cheap_simulations: int = 16
     """Simulations of a cheap move under playout cap randomisation."""
 
+    # -- evaluation against the previous best -------------------------------------------------------------------
+    gating: bool = False
+    """AlphaGo Zero's gate: self-play uses the best net so far, replaced by the learner's net only when it scores at
+    least ``gate_threshold`` against it in the evaluation match. Off (AlphaZero's continuous update, the default):
+    self-play always uses the newest net, and the match only measures progress since the previous evaluation."""
+    gate_threshold: float = 0.55
+    """Score (wins + half draws, per game) the learner's net needs against the best net to replace it."""
+    best_games: int = 40
+    """Games of the evaluation match between the learner's net and the previous best (0: no match), searched with
+    ``simulations`` per move, colours alternating, the first moves sampled."""
+
     # -- learning --------------------------------------------------------------------------------------------------
     replay_size: int = 100_000
     """Replay window: the newest this many positions are kept for training."""
@@ -96,7 +107,9 @@ class ZeroConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"ZeroConfig.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("dirichlet_eps", "resign_playthrough", "cheap_fraction"):
+        if self.best_games < 0:
+            raise ValueError(f"ZeroConfig.best_games must be >= 0, got {self.best_games}")
+        for name in ("dirichlet_eps", "resign_playthrough", "cheap_fraction", "gate_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"ZeroConfig.{name} must be in [0, 1], got {getattr(self, name)}")
         if self.net_kind not in ("resnet", "mobilenet"):

@@ -61,14 +61,17 @@ class FunctionEvaluator:
 class NetEvaluator:
     """A dual-head torch net ``net(x, mask) -> (logits, value)`` as an Evaluator, timing its forward passes.
 
-    Runs the net in eval mode under ``torch.inference_mode`` on ``device``; on CUDA under bf16 autocast. The
-    net's own mode is restored afterwards, so the learner may share the module. ``forward_seconds`` counts the
-    wall time from handing the planes to torch until the results are back in numpy (transfers included).
+    Runs the net in eval mode under ``torch.inference_mode`` on ``device``; on CUDA under autocast to
+    ``amp_dtype`` (bf16 by default; ``None`` = fp32), with the planes copied through pinned memory. The forward
+    pass goes through ``model`` (the net, or a ``torch.compile`` of it). The net's own mode is restored
+    afterwards, so the learner may share the module. ``forward_seconds`` counts the wall time from handing the
+    planes to torch until the results are back in numpy (transfers included).
     """
 
     def __init__(self, net: torch.nn.Module, device: str = "cpu") -> None:
         self.net, self.device = net, torch.device(device)
-        self.autocast = self.device.type == "cuda"
+        self.model: torch.nn.Module = net
+        self.amp_dtype: torch.dtype | None = torch.bfloat16 if self.device.type == "cuda" else None
         self.forward_seconds = 0.0
         self.calls = 0
         self.positions = 0
@@ -78,10 +81,11 @@ class NetEvaluator:
         start = time.perf_counter()
         was_training = self.net.training
         self.net.eval()
-        x = torch.from_numpy(np.ascontiguousarray(planes, np.float32)).to(self.device, non_blocking=True)
-        m = torch.from_numpy(np.ascontiguousarray(masks, np.bool_)).to(self.device, non_blocking=True)
-        with torch.inference_mode(), torch.autocast(self.device.type, torch.bfloat16, enabled=self.autocast):
-            logits, values = self.net(x, m)
+        x = self._to_device(np.ascontiguousarray(planes, np.float32))
+        m = self._to_device(np.ascontiguousarray(masks, np.bool_))
+        amp = self.amp_dtype
+        with torch.inference_mode(), torch.autocast(self.device.type, amp or torch.bfloat16, enabled=amp is not None):
+            logits, values = self.model(x, m)
             priors = torch.softmax(logits.float(), dim=1)
         out = priors.cpu().numpy(), values.float().cpu().numpy()
         if was_training:
@@ -90,3 +94,20 @@ class NetEvaluator:
         self.calls += 1
         self.positions += len(planes)
         return out
+
+    @property
+    def autocast(self) -> bool:
+        """Whether the forward pass runs under autocast (``amp_dtype`` set); setting False runs it in the net's
+        own precision (a compressed copy), True restores bf16 on CUDA."""
+        return self.amp_dtype is not None
+
+    @autocast.setter
+    def autocast(self, on: bool) -> None:
+        self.amp_dtype = torch.bfloat16 if on and self.device.type == "cuda" else None
+
+    def _to_device(self, array: np.ndarray) -> torch.Tensor:
+        """``array`` on the device; on CUDA through pinned memory, so the copy is asynchronous (DMA)."""
+        tensor = torch.from_numpy(array)
+        if self.device.type != "cuda":
+            return tensor
+        return tensor.pin_memory().to(self.device, non_blocking=True)

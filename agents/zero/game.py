@@ -103,6 +103,25 @@ class GameBatch(Protocol):
 
 
 @runtime_checkable
+class RolloutBatch(GameBatch, Protocol):
+    """A :class:`GameBatch` with a fast rollout policy (AlphaGo's): a linear softmax over cheap move features.
+
+    ``weights`` are a float vector of the game's ``rollout_features`` entries (the last one is padding, kept at 0).
+    """
+
+    def rollout(self, weights: np.ndarray, seed: int, rows: np.ndarray | None = None,
+                max_moves: int | None = None) -> np.ndarray:
+        """float32 ``(n,)``: one playout from each row of ``rows`` (all when None) with the policy ``weights``;
+        +1 / -1 / 0 from the view of that row's player to move. Rows are not changed; ``seed`` repeats draws."""
+        ...
+
+    def move_features(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """int32 ``(n, num_actions, K)``: feature indices of every action (padding ``rollout_features - 1``;
+        illegal actions all padding); the policy's logit of an action is the sum of its features' weights."""
+        ...
+
+
+@runtime_checkable
 class Game(Protocol):
     """A game's rules and sizes: makes positions and batches, and knows the board's symmetries."""
 

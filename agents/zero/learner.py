@@ -42,18 +42,40 @@ def augment_batch(game: Game | None, planes: np.ndarray, policy: np.ndarray, rng
 
 
 class Learner:
-    """Owns the optimizer; ``train(replay, steps, rng)`` runs gradient steps and returns mean losses."""
+    """Owns the optimizer; ``train(replay, steps, rng)`` runs gradient steps and returns mean losses.
+
+    ``model`` is the module the training forward pass goes through: the net itself, or a wrapper sharing its
+    parameters (``torch.compile``, or DistributedDataParallel after :meth:`data_parallel`, which all-reduces the
+    gradients so every rank takes the same step). ``amp_dtype`` is the CUDA autocast dtype (bf16 by default on
+    CUDA, ``None`` = fp32); fp16 turns on gradient scaling.
+    """
 
     def __init__(self, cfg: ZeroConfig, net: torch.nn.Module, device: str) -> None:
         self.cfg, self.net, self.device = cfg, net, torch.device(device)
+        self.model: torch.nn.Module = net
         self.optimizer = make_optimizer(cfg, net.parameters())
-        self.autocast = self.device.type == "cuda"
+        self.amp_dtype: torch.dtype | None = torch.bfloat16 if self.device.type == "cuda" else None
+        self.scaler: torch.amp.GradScaler | None = None
         self.steps = 0
+
+    def set_precision(self, dtype: torch.dtype | None) -> None:
+        """CUDA autocast dtype for training (``None``: fp32); fp16 adds a gradient scaler. Ignored on the CPU."""
+        self.amp_dtype = dtype if self.device.type == "cuda" else None
+        fp16 = self.amp_dtype == torch.float16
+        self.scaler = torch.amp.GradScaler("cuda") if fp16 else None
+
+    def data_parallel(self) -> None:
+        """Train through ``torch.nn.parallel.DistributedDataParallel`` (the process group must be initialised):
+        rank 0's parameters are broadcast now, gradients are averaged over the ranks at every step."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index or 0] if self.device.type == "cuda" else None
+        self.model = DistributedDataParallel(self.net, device_ids=ids)
 
     def loss(self, planes: torch.Tensor, policy: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
         """Losses of one minibatch: planes (n, C, H, W), policy targets (n, A), outcomes z (n,)."""
-        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.autocast):
-            logits, value = self.net(planes, None)
+        with torch.autocast(self.device.type, self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None):
+            logits, value = self.model(planes, None)
         log_p = F.log_softmax(logits.float(), dim=1)
         # Cross-entropy against the visit distribution (its entropy is the floor of this loss).
         policy_loss = -(policy * log_p).sum(dim=1).mean()
@@ -73,16 +95,28 @@ class Learner:
             planes, policy, z = replay.sample(self.cfg.batch_size, rng)
             if self.cfg.augment:
                 planes, policy = augment_batch(game, planes, policy, rng)
-            x, p, v = (torch.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in (planes, policy, z))
+            x, p, v = (self._to_device(a) for a in (planes, policy, z))
             losses = self.loss(x, p, v)
             self.optimizer.zero_grad(set_to_none=True)
-            losses["loss"].backward()
-            self.optimizer.step()
+            if self.scaler is not None:
+                self.scaler.scale(losses["loss"]).backward()
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                losses["loss"].backward()
+                self.optimizer.step()
             self.steps += 1
             for k, t in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(t.detach())
         self.net.eval()
         return {f"train/{k}": s / steps for k, s in sums.items()}
+
+    def _to_device(self, array: np.ndarray) -> torch.Tensor:
+        """A minibatch array as a tensor on the device; through pinned memory (an asynchronous copy) on CUDA."""
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        if self.device.type != "cuda":
+            return tensor
+        return tensor.pin_memory().to(self.device, non_blocking=True)
 
     def state_dict(self) -> dict[str, Any]:
         """Optimizer state and step count."""

@@ -24,6 +24,7 @@ the paths and removes the virtual losses. Python runs once per step, never per n
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
@@ -231,6 +232,10 @@ class Search:
         self.status = np.zeros(R, np.int8)
         self.leaf_batch: GameBatch | None = None
         self.evaluations = self.eval_calls = self.steps = 0
+        self.leaf_values: Callable[[GameBatch, np.ndarray, np.ndarray], np.ndarray] | None = None
+        """Optional hook ``(batch, rows, values) -> values``: replaces the evaluator's values of the positions
+        ``batch[rows]`` (new leaves and fresh roots, mover's view) before they enter the tree; AlphaGo mixes
+        rollout outcomes in here. ``None``: the evaluator's values are used as they are."""
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
@@ -275,6 +280,8 @@ class Search:
         self.node_n[games, 0] = 0
         planes, masks = roots.features()[games], roots.legal_masks()[games]
         priors, values = self._call_evaluator(planes, masks)
+        if self.leaf_values is not None:
+            values = np.asarray(self.leaf_values(roots, games, values), np.float32)
         expand_nodes(self.prior, self.value, self.expanded, self.terminal, games.astype(np.int64),
                      np.zeros(games.size, np.int64), priors, values, np.zeros(games.size, np.bool_))
 
@@ -297,6 +304,8 @@ class Search:
         if live.size:
             planes, masks = leaves.features()[:n][live], leaves.legal_masks()[:n][live]
             priors[live], values[live] = self._call_evaluator(planes, masks)
+            if self.leaf_values is not None:
+                values[live] = self.leaf_values(leaves, live, values[live])
         nodes = self.path_nodes[rows, self.depth[rows]]
         expand_nodes(self.prior, self.value, self.expanded, self.terminal, games.astype(np.int64),
                      nodes.astype(np.int64), priors, values, finished)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from envs.go import engine as E
+from envs.go import rollout as R
 from envs.go.batch import GoBatch
 from envs.go.features import NUM_SYMMETRIES, symmetry_planes, symmetry_policy
 from envs.go.state import GoState, check_size
@@ -62,6 +63,25 @@ class GoSearchBatch(GoBatch):
             finally:
                 self._S[held, E.DONE] = saved
 
+    def move_features(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """int32 ``(n, N*N + 1, K)``: the rollout policy's feature indices of every action in ``rows`` (all when
+        None); see :mod:`envs.go.rollout` (PAD-filled, illegal actions all PAD)."""
+        rows = np.arange(self.num_games) if rows is None else np.asarray(rows, np.int64)
+        return R.move_features(self._S, self._M, self._C, self.size, rows)
+
+    def rollout(self, weights: np.ndarray, seed: int, rows: np.ndarray | None = None,
+                max_moves: int | None = None, with_moves: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """float32 ``(n,)``: one playout of the linear softmax policy ``weights`` (``(NUM_FEATURES + 1,)``) from
+        each row of ``rows`` (all when None) to the end, +1 / -1 / 0 from the view of the row's player to move.
+        At most ``max_moves`` moves (default ``3 * N*N``), then the board is scored as it stands. The rows are
+        not changed; ``seed`` makes the draws repeatable. ``with_moves`` also returns the moves each playout
+        played (int64 ``(n,)``)."""
+        rows = np.arange(self.num_games) if rows is None else np.asarray(rows, np.int64)
+        cap = 3 * self.size * self.size if max_moves is None else int(max_moves)
+        out, moves = R.rollout(self._S, self._M, self._H, self._T, self._C, self.size, self.komi, rows, weights,
+                               seed, cap)
+        return (out, moves) if with_moves else out
+
     def set_state(self, i: int, state: GoState) -> None:
         """Row ``i`` := a copy of ``state`` (same size and history depth; its komi must be this batch's)."""
         if state.size != self.size or state.history != self.history:
@@ -80,6 +100,10 @@ class GoGame:
     """The settings of a game of Go and the factory of its positions and batches (the agents' ``Game``)."""
 
     num_symmetries = NUM_SYMMETRIES
+    rollout_features = R.NUM_FEATURES + 1
+    """Length of a rollout policy's weight vector (the last entry is the padding feature, kept at 0)."""
+    rollout_width = R.K
+    """Feature indices per move in :meth:`move_features` rows."""
 
     def __init__(self, size: int, komi: float = 7.5, history: int = 8, max_moves: int | None = None) -> None:
         check_size(size)
@@ -112,6 +136,14 @@ class GoGame:
                 raise ValueError(f"states mix komi {first.komi} and {state.komi}")
             batch.set_state(i, state)
         return batch
+
+    def move_features(self, states: Sequence[GoState]) -> np.ndarray:
+        """int32 ``(len(states), N*N + 1, K)``: rollout feature indices of every action of each position."""
+        out = np.empty((len(states), self.num_actions, R.K), np.int32)
+        rows = np.zeros(1, np.int64)
+        for i, st in enumerate(states):
+            out[i] = R.move_features(st._S, st._M, st._C, st.size, rows)[0]
+        return out
 
     def augment(self, planes: np.ndarray, policy: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Symmetry ``k`` of planes ``(n, C, N, N)`` and policies ``(n, N*N + 1)`` (pass stays last)."""

@@ -34,9 +34,10 @@ from agents.compress import (
 )
 from agents.compress.__main__ import parse, run
 from agents.compress.positions import Positions
-from agents.compress.prune import norm_input_stats, recalibrate_norm, schedule
-from agents.nets import NetConfig, build_net
+from agents.compress.prune import dead_channels, norm_input_stats, recalibrate_norm, schedule, slice_pruned
+from agents.nets import NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
+from agents.nets.slicing import hidden_groups, hidden_widths, slice_hidden
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,11 +81,13 @@ def test_pruning_reaches_the_requested_sparsity(structure: str, scope: str, posi
     convs = [k for k, m in pruned.named_modules() if isinstance(m, torch.nn.Conv2d)]
     if structure == "unstructured":
         assert report["total"] == pytest.approx(0.6, abs=0.01)
-    else:  # the amount is a fraction of the conv output channels
-        layers = [m for m in pruned.modules() if isinstance(m, torch.nn.Conv2d)]
-        dead = sum(int((m.weight.detach().flatten(1).abs().sum(1) == 0).sum()) for m in layers)
-        assert dead / sum(m.out_channels for m in layers) == pytest.approx(0.6, abs=0.02)
-    if scope == "layer":
+    else:  # the amount is a fraction of the blocks' hidden channels, which output exactly zero
+        groups = hidden_groups(pruned)
+        dead = [int(dead_channels(g).sum()) for g in groups]
+        assert sum(dead) / sum(g.width for g in groups) == pytest.approx(0.6, abs=0.02)
+        if scope == "layer":
+            assert all(d / g.width == pytest.approx(0.6, abs=0.05) for d, g in zip(dead, groups, strict=True))
+    if scope == "layer" and structure == "unstructured":
         wide = [k for k in convs if dict(pruned.named_modules())[k].out_channels >= 16]
         assert all(report[k] == pytest.approx(0.6, abs=0.05) for k in wide)
     assert sparsity_report(net)["total"] == 0.0  # the input net is untouched
@@ -105,6 +108,65 @@ def test_iterative_schedule_and_finetune(positions9: Positions) -> None:
     cfg = CompressConfig(method="prune", amount=0.5, rounds=2, steps=3, batch_size=16)
     tuned = compress(net, cfg, positions9.take(slice(0, 32)))
     assert sparsity_report(tuned)["total"] == pytest.approx(0.5, abs=0.01)  # fine-tuning keeps the zeros
+
+
+def _with_statistics(net: torch.nn.Module, positions: Positions) -> torch.nn.Module:
+    """``net`` with batch-norm running statistics of real positions (not the identity ones of a fresh net)."""
+    net.train()
+    with torch.no_grad():
+        net(positions.planes[:128], positions.mask[:128])
+    return net.eval()
+
+
+@pytest.mark.parametrize("kind,preset,extra", [("resnet", "b2c32", {}), ("resnet", "b2c32", {"norm": "none"}),
+                                               ("mobilenet", "b4c32", {}), ("mobilenet", "b4c32", {"se": True})])
+def test_slicing_zeroed_channels_keeps_outputs_and_shrinks_the_net(kind: str, preset: str, extra: dict,
+                                                                   positions9: Positions) -> None:
+    net = _with_statistics(small_net(kind, preset, **extra), positions9)
+    b = positions9.take(slice(0, 16))
+    # Zero every other hidden channel by hand (filters, biases, norm scale and shift): it outputs exactly zero.
+    with torch.no_grad():
+        for group in hidden_groups(net):
+            for conv, norm in group.producers:
+                for t in (conv.weight, conv.bias, getattr(norm, "weight", None), getattr(norm, "bias", None)):
+                    if t is not None:
+                        t[1::2] = 0
+        before = net(b.planes, b.mask)
+    widths, params, macs = hidden_widths(net), count_params(net), count_macs(net, b.planes[:1])
+    sliced = slice_pruned(copy.deepcopy(net))
+    assert hidden_widths(sliced) == [(w + 1) // 2 for w in widths]
+    assert count_params(sliced) < params and count_macs(sliced, b.planes[:1]) < macs
+    with torch.no_grad():
+        after = sliced(b.planes, b.mask)
+    torch.testing.assert_close(after[0], before[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(after[1], before[1], atol=1e-5, rtol=1e-5)
+    assert torch.isneginf(after[0][~b.mask]).all()
+
+
+def test_channel_pruning_cuts_the_channels_and_round_trips(tmp_path: Path, positions9: Positions) -> None:
+    net = _with_statistics(small_net(), positions9)
+    b = positions9.take(slice(0, 16))
+    pruned = prune_net(net, 0.5, "channels", "layer")
+    with torch.no_grad():
+        masked = pruned(b.planes, b.mask)
+    result = compress(net, CompressConfig(method="prune", amount=0.5, structure="channels", scope="layer", steps=0))
+    assert hidden_widths(result) == [16, 16] and count_params(result) < count_params(net)
+    with torch.no_grad():
+        torch.testing.assert_close(result(b.planes, b.mask)[1], masked[1], atol=1e-5, rtol=1e-5)
+    save_net(result, tmp_path / "sliced.pt")
+    loaded = load_net(tmp_path / "sliced.pt")
+    assert hidden_widths(loaded) == [16, 16]
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(b.planes, b.mask)[0], result(b.planes, b.mask)[0])
+
+
+def test_channel_slicing_refuses_what_it_cannot_honour() -> None:
+    with pytest.raises(ValueError, match="GroupNorm.*norm=batch or norm=none"):
+        prune_net(small_net(norm="group"), 0.5, "channels")
+    with pytest.raises(ValueError, match="no block with hidden channels"):
+        prune_net(small_net("densenet", "b2c32"), 0.5, "channels")
+    with pytest.raises(ValueError, match="keep 1..32 channels"):
+        slice_hidden(small_net(), [torch.tensor([], dtype=torch.long), torch.arange(4)])
 
 
 def _norm_buffers(net: torch.nn.Module) -> dict[str, torch.Tensor]:

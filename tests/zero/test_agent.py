@@ -85,12 +85,13 @@ def test_an_env_without_a_game_is_refused_by_name() -> None:
 def test_train_cli_runs_zero_on_go5(tmp_path: Path) -> None:
     out = tmp_path / "run"
     cmd = train_cmd("env=go5", "agent=zero", "agent.games=4", "agent.simulations=4", "agent.min_replay=16",
-                    "agent.batch_size=16", "steps=64", "eval.every=0", "eval.episodes=2", "logger=csv",
-                    "progress=false", f"hydra.run.dir={out}")
+                    "agent.batch_size=16", "agent.best_games=2", "steps=64", "eval.every=0", "eval.episodes=2",
+                    "logger=csv", "progress=false", f"hydra.run.dir={out}")
     done = subprocess.run(cmd, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     assert 0.0 <= summary["eval/win_random"] <= 1.0 and summary["env_steps"] >= 64
+    assert 0.0 <= summary["eval/win_prev_best"] <= 1.0  # the learner's net against the previous best
     assert list((out / "sgf").glob("*-vs-random.sgf"))
     # The trained agent plays over GTP from its run directory, with search, on the board it learned.
     session = "boardsize 5\nclear_board\ngenmove b\nplay w pass\ngenmove b\nquit\n"
