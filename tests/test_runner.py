@@ -59,7 +59,13 @@ def _start(tmp_path: Path, *overrides: str) -> subprocess.Popen:
     return subprocess.Popen(
         train_cmd("env=frozenlake8", "logger=csv", "progress=false", "steps=100000000", "checkpoint_every=20000",
                   "eval.every=0", f"hydra.run.dir={tmp_path / 'run'}", *overrides),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(), cwd=tmp_path)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(), cwd=tmp_path,
+        preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    """Ctrl-C as in a terminal, even when the tests themselves run in the background (where SIGINT is ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_checkpoints(proc: subprocess.Popen, run_dir: Path, count: int, timeout: float = 120) -> None:
