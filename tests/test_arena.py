@@ -16,7 +16,7 @@ import pytest
 from agents import build_agent
 from agents.pg import PGConfig
 from envs.go.sgf import load_sgf
-from zoo import arena
+from zoo import arena, arena_specs
 from zoo.arena import GameJob, play_game, resolve_spec, resolve_specs, schedule
 from zoo.checkpoint import save_checkpoint
 from zoo.config import EnvConfig, RunConfig, to_plain_dict
@@ -107,7 +107,7 @@ def test_a_spec_that_does_not_resolve_fails_naming_it(spec: str, message: str) -
 
 
 def test_gnugo_not_installed_fails_before_any_game(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(arena, "find_gnugo", lambda: None)
+    monkeypatch.setattr(arena_specs, "find_gnugo", lambda: None)
     for spec in ("gnugo", "gnugo:3", "gnugo-mc"):
         with pytest.raises(UserError, match="GNU Go is not installed"):
             resolve_spec(spec, 7, 9.0)
