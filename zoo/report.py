@@ -469,6 +469,17 @@ def _pyplot() -> Any:
     return plt
 
 
+
+def _save_figure(plt: Any, fig: Any, path: str | Path) -> Path:
+    """Lay out ``fig``, write it to ``path`` (folders made as needed), close it; returns the path."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def plot_curves(curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]], path: str | Path, *, xlabel: str,
                 ylabel: str, title: str = "", band: str = "minmax", logx: bool = False) -> Path:
     """One line per label (mean over its seeds' ``(xs, ys)`` curves) with a shaded seed band; writes a PNG."""
@@ -490,12 +501,7 @@ def plot_curves(curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]], p
     ax.set_title(f"{title}\n{note}" if title else note, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save_figure(plt, fig, path)
 
 
 # -------------------------------------------------------------------------------------------------- ladders
@@ -607,12 +613,7 @@ def _plot_elo(points: Sequence[EloPoint], path: str | Path, x: str, xlabel: str,
     ax.grid(alpha=0.3)
     if any(series):
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save_figure(plt, fig, path)
 
 
 def checkpoint_cost(path: str | Path) -> tuple[int, float]:
