@@ -17,12 +17,13 @@ from agents import build_agent
 from agents.pg import PGConfig
 from envs.go.sgf import load_sgf
 from zoo import arena, arena_specs
-from zoo.arena import GameJob, play_game, resolve_spec, resolve_specs, schedule
+from zoo.arena_specs import resolve_spec, resolve_specs
 from zoo.checkpoint import save_checkpoint
 from zoo.config import EnvConfig, RunConfig, to_plain_dict
 from zoo.errors import UserError
 from zoo.gtp_client import find_gnugo
 from zoo.make_env import make_env
+from zoo.matches import GameJob, play_game, run_games, schedule
 from zoo.players import ActPlayer
 from zoo.ratings import Ladder
 
@@ -236,7 +237,7 @@ def test_a_crashed_engine_forfeits_that_game_only(tmp_path: Path, monkeypatch: p
     script.write_text(FAKE_ENGINE)
     fake, rnd = resolve_specs([f"fake=gtp:{sys.executable} {script} {tmp_path / 'crashed'}", "random"], 5, 24.0)
     games = []
-    arena.run_games(schedule([(fake, rnd)], 3, 5, 24.0, max_moves=50), 1, lambda g: games.append(g) or True)
+    run_games(schedule([(fake, rnd)], 3, 5, 24.0, max_moves=50), 1, lambda g: games.append(g) or True)
     assert len(games) == 3
     assert games[0]["reason"].startswith("forfeit: fake crashed") and games[0]["result"] == "W+F"
     assert games[0]["score"] == 0.0

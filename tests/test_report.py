@@ -13,23 +13,17 @@ from conftest import compose
 
 from zoo.errors import UserError
 from zoo.logging import read_metrics
+from zoo.plots import EloPoint, ladder_rows, ladder_table, plot_elo_vs_cost, plot_elo_vs_training
 from zoo.report import (
-    EloPoint,
     ReportSpec,
     Stat,
     Target,
     first_reach,
-    group_runs,
-    ladder_rows,
-    ladder_table,
-    load_run,
-    load_runs,
     main,
-    plot_elo_vs_cost,
-    plot_elo_vs_training,
     seed_band,
     write_report,
 )
+from zoo.run_data import group_runs, load_run, load_runs
 from zoo.runner import Run, run
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -263,8 +257,8 @@ def test_wandb_runs_of_a_comparison_share_the_env_group(tmp_path: Path, monkeypa
 
 def test_ladder_points_read_a_ladder_file_and_checkpoint_costs(tmp_path: Path) -> None:
     from zoo.checkpoint import save_checkpoint
+    from zoo.plots import checkpoint_cost, ladder_points
     from zoo.ratings import Ladder
-    from zoo.report import checkpoint_cost, ladder_points
 
     ladder = Ladder(tmp_path / "ladder.json")
     ladder.register(7, 9.0, "gnugo", "gnugo")

@@ -21,23 +21,17 @@ in an existing report (a reading of the results) is carried into the regenerated
 Metric names are the runner's, the same for every agent: ``step`` (env steps), ``train/wall_time`` (seconds of
 training, evaluation excluded), ``train/episodes`` (episodes, i.e. games for self-play agents), ``eval/*``.
 
-For ladders, :func:`plot_elo_vs_training` (Elo of checkpoints against their env steps or wall time) and
-:func:`plot_elo_vs_cost` (Elo of nets against parameters, multiply-adds or latency) take :class:`EloPoint` rows,
-so any report can call them: from a ladder file (:func:`ladder_points`, through :mod:`zoo.ratings`) or from plain
-``(player, elo, lo, hi)`` rows (:func:`ladder_rows`), with costs filled in from checkpoints
-(:func:`checkpoint_cost`) or net statistics; :func:`ladder_table` renders them.
+Elo plots and tables of ladders (Elo against training time or a net's cost) live in :mod:`zoo.plots`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import re
 import shlex
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,159 +39,21 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import UserError
-from zoo.logging import read_metrics
+from zoo.plots import pyplot, save_figure
+from zoo.run_data import (
+    X_AXES,
+    X_LABELS,
+    RunData,
+    available_metrics,
+    check_metrics,
+    group_runs,
+    is_number,
+    load_runs,
+)
 
-X_AXES = {"env_steps": "step", "wall_time": "train/wall_time", "episodes": "train/episodes"}
-"""``--x`` choices and the metric each reads (``step`` is the env-step counter of every row)."""
-X_LABELS = {"env_steps": "env steps", "wall_time": "training wall time (s)", "episodes": "episodes (games)"}
 BANDS = ("minmax", "se")
 DEFAULT_METRICS = ("eval/success_rate", "eval/return_mean")
 KEEP_START, KEEP_END = "<!-- keep -->", "<!-- /keep -->"
-
-
-# ---------------------------------------------------------------------------------------------------- runs
-@dataclass
-class RunData:
-    """One run directory: its config, metric rows (``step`` first, in logging order) and summary (or ``{}``)."""
-
-    path: Path
-    config: dict[str, Any]
-    rows: list[dict[str, Any]]
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    def key(self, name: str) -> str:
-        """The value of a ``--group-by`` key: ``env``/``agent`` are the choice names, others dotted config paths."""
-        path = {"env": "env.name", "agent": "agent.name"}.get(name, name)
-        node: Any = self.config
-        for part in path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                raise UserError(f"run {self.path} has no config key '{path}' (--group-by {name}); "
-                                f"valid keys include env, agent, seed, {', '.join(_config_keys(self.config))}")
-            node = node[part]
-        return str(node)
-
-    @property
-    def finished(self) -> bool:
-        """Whether the run wrote its ``summary.json`` (an unfinished one is still training, or was killed)."""
-        return bool(self.summary)
-
-    def metrics(self) -> set[str]:
-        """Names of every numeric metric logged by this run."""
-        return {k for r in self.rows for k, v in r.items() if k != "step" and _is_number(v)}
-
-    def curve(self, metric: str, x: str = "env_steps") -> tuple[np.ndarray, np.ndarray]:
-        """``(xs, ys)`` of the rows that logged ``metric``; ``x`` in :data:`X_AXES`.
-
-        Rows that lack the x counter (evaluation rows of runs logged before the counters were added to them) take
-        it by linear interpolation in env steps between the rows that have it.
-        """
-        col = X_AXES[x]
-        picked = [r for r in self.rows if _is_number(r.get(metric))]
-        steps = np.array([r["step"] for r in picked], dtype=float)
-        ys = np.array([r[metric] for r in picked], dtype=float)
-        if col == "step":
-            return steps, ys
-        known = [(r["step"], r[col]) for r in self.rows if _is_number(r.get(col))]
-        if not known:
-            raise UserError(f"run {self.path} logs no '{col}', so it has no {X_LABELS[x]} axis; use --x env_steps")
-        ks, kv = np.array(known, dtype=float).T
-        xs = np.array([r[col] if _is_number(r.get(col)) else np.interp(r["step"], ks, kv, left=0.0)
-                       for r in picked], dtype=float)
-        return xs, ys
-
-    def final(self, metric: str) -> float | None:
-        """The final value of ``metric``: ``summary.json``'s when there, else the last logged one."""
-        if _is_number(self.summary.get(metric)):
-            return float(self.summary[metric])
-        values = [r[metric] for r in self.rows if _is_number(r.get(metric))]
-        return float(values[-1]) if values else None
-
-    @property
-    def env_steps(self) -> float:
-        """Env steps trained (summary, else the last row's step)."""
-        return float(self.summary.get("env_steps", self.rows[-1]["step"] if self.rows else 0))
-
-    @property
-    def wall_time(self) -> float:
-        """Seconds of training (summary, else the last logged ``train/wall_time``)."""
-        if _is_number(self.summary.get("wall_time_s")):
-            return float(self.summary["wall_time_s"])
-        values = [r["train/wall_time"] for r in self.rows if _is_number(r.get("train/wall_time"))]
-        return float(values[-1]) if values else math.nan
-
-
-def find_run_dirs(dirs: Sequence[str | Path]) -> list[Path]:
-    """Every folder under ``dirs`` (each itself included) that holds a ``config.json``, sorted."""
-    found: set[Path] = set()
-    for d in dirs:
-        root = Path(d)
-        if not root.is_dir():
-            raise UserError(f"--runs {d}: no such directory")
-        found.update(p.parent for p in root.rglob("config.json") if p.parent.name != ".hydra")
-    return sorted(found)
-
-
-def load_run(path: str | Path) -> RunData:
-    """Read one run directory; :class:`UserError` if its config or metrics are missing or unreadable."""
-    path = Path(path)
-    try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"run {path}: cannot read config.json ({exc})") from None
-    if (path / "metrics.jsonl").is_file():
-        rows = read_metrics(path / "metrics.jsonl")
-    elif (path / "metrics.csv").is_file():
-        rows = _read_csv(path / "metrics.csv")
-    else:
-        raise UserError(f"run {path} has no metrics.jsonl or metrics.csv (was it run with logger=none, or killed "
-                        f"before its first log?); remove it from --runs or train it")
-    if not rows:
-        raise UserError(f"run {path}: metrics.jsonl holds no rows; remove it from --runs or train it")
-    summary: dict[str, Any] = {}
-    if (path / "summary.json").is_file():
-        try:
-            summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            summary = {}
-    return RunData(path, config, rows, summary)
-
-
-def load_runs(dirs: Sequence[str | Path]) -> list[RunData]:
-    """All runs under ``dirs``; :class:`UserError` when there are none.
-
-    A run that has just started (an empty ``metrics.jsonl`` and no ``summary.json`` yet) is left out.
-    """
-    paths = [p for p in find_run_dirs(dirs) if not _just_started(p)]
-    if not paths:
-        raise UserError(f"no runs under {', '.join(map(str, dirs))} (a run directory holds config.json and "
-                        f"metrics.jsonl, as written by python train.py)")
-    return [load_run(p) for p in paths]
-
-
-def _just_started(path: Path) -> bool:
-    metrics = path / "metrics.jsonl"
-    return metrics.is_file() and not (path / "summary.json").exists() and not read_metrics(metrics)
-
-
-def group_runs(runs: Iterable[RunData], keys: Sequence[str]) -> dict[tuple[str, ...], list[RunData]]:
-    """Runs by the values of ``keys`` (e.g. ``("env", "agent")``), in sorted key order; each group's seeds."""
-    groups: dict[tuple[str, ...], list[RunData]] = {}
-    for run in runs:
-        groups.setdefault(tuple(run.key(k) for k in keys), []).append(run)
-    return dict(sorted(groups.items()))
-
-
-def available_metrics(runs: Iterable[RunData]) -> list[str]:
-    """Sorted union of the numeric metrics the runs logged."""
-    return sorted(set().union(*(r.metrics() for r in runs)))
-
-
-def check_metrics(metrics: Sequence[str], runs: Sequence[RunData]) -> None:
-    """:class:`UserError` naming the first metric no run logged, and listing the available ones."""
-    available = available_metrics(runs)
-    for m in metrics:
-        if m not in available:
-            raise UserError(f"unknown metric '{m}'; available metrics: {', '.join(available)}")
 
 
 # ---------------------------------------------------------------------------------------------- statistics
@@ -433,7 +289,7 @@ def _target_table(groups: Mapping[tuple[str, ...], list[RunData]], spec: ReportS
                 continue
             steps = [first_reach(*r.curve(target.metric, "env_steps"), target.value) for r in rs]
             walls = [first_reach(*r.curve(target.metric, "wall_time"), target.value)
-                     if any(_is_number(row.get("train/wall_time")) for row in r.rows) else None for r in rs]
+                     if any(is_number(row.get("train/wall_time")) for row in r.rows) else None for r in rs]
             reached = [s for s in steps if s is not None]
             lines.append("| " + " | ".join([
                 *key, f"{target.metric} ≥ {target.value:g}", f"{len(reached)}/{len(rs)}",
@@ -460,30 +316,10 @@ def _kept_text(path: Path) -> str:
 
 
 # ------------------------------------------------------------------------------------------------- plots
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-
-def _save_figure(plt: Any, fig: Any, path: str | Path) -> Path:
-    """Lay out ``fig``, write it to ``path`` (folders made as needed), close it; returns the path."""
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
 def plot_curves(curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]], path: str | Path, *, xlabel: str,
                 ylabel: str, title: str = "", band: str = "minmax", logx: bool = False) -> Path:
     """One line per label (mean over its seeds' ``(xs, ys)`` curves) with a shaded seed band; writes a PNG."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
     for label, seed_curves in curves.items():
         runs = [c for c in seed_curves if len(c[0])]
@@ -501,134 +337,10 @@ def plot_curves(curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]], p
     ax.set_title(f"{title}\n{note}" if title else note, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save_figure(plt, fig, path)
-
-
-# -------------------------------------------------------------------------------------------------- ladders
-@dataclass(frozen=True)
-class EloPoint:
-    """One player on a ladder: ``elo`` with its 95% interval ``[lo, hi]``, plus where it came from.
-
-    ``series`` groups points into one line (an agent's checkpoints, a compression method); the cost fields are
-    ``None`` when unknown: ``env_steps``/``wall_time`` (seconds of training) for checkpoints, ``params``,
-    ``macs`` (multiply-adds per position) and ``latency_ms`` (per position) for nets.
-    """
-
-    player: str
-    elo: float
-    lo: float
-    hi: float
-    series: str = ""
-    env_steps: float | None = None
-    wall_time: float | None = None
-    params: float | None = None
-    macs: float | None = None
-    latency_ms: float | None = None
-    spec: str = ""
-    """The player's spec in the ladder file (a checkpoint, a bot, an engine command), when read from one."""
-
-
-def ladder_points(path: str | Path, size: int, komi: float) -> list[EloPoint]:
-    """The standings of one section (board ``size``, ``komi``) of a ladder file (:class:`zoo.ratings.Ladder`),
-    refitted from its games, best first, each with its spec; :class:`UserError` if the section has no player."""
-    from zoo.ratings import Ladder, section_key
-
-    ladder = Ladder.load(path)
-    if section_key(size, komi) not in ladder.sections:
-        raise UserError(f"ladder {path} has no section '{section_key(size, komi)}'; sections: "
-                        f"{', '.join(ladder.sections) or 'none'}")
-    players = ladder.section(size, komi)["players"]
-    return [EloPoint(r.name, r.elo, r.lo, r.hi, spec=str(players.get(r.name, "")))
-            for r in ladder.ratings(size, komi).ratings]
-
-
-def ladder_rows(rows: Iterable[Sequence[Any]]) -> list[EloPoint]:
-    """``(player, elo, lo, hi)`` rows (a ladder's standings) as :class:`EloPoint` s, best first."""
-    points = []
-    for row in rows:
-        if len(row) != 4:
-            raise UserError(f"ladder row {tuple(row)!r}: expected (player, elo, lo, hi)")
-        player, elo, lo, hi = row
-        points.append(EloPoint(str(player), float(elo), float(lo), float(hi)))
-    return sorted(points, key=lambda p: -p.elo)
-
-
-def ladder_table(points: Iterable[EloPoint], columns: Sequence[str] = ()) -> str:
-    """Markdown table of players, Elo and 95% interval, best first; ``columns`` adds cost fields of
-    :class:`EloPoint` (``env_steps``, ``wall_time``, ``params``, ``macs``, ``latency_ms``)."""
-    names = {"env_steps": "env steps", "wall_time": "wall time s", "params": "params", "macs": "MACs",
-             "latency_ms": "latency ms"}
-    for c in columns:
-        if c not in names:
-            raise UserError(f"unknown ladder column '{c}'; valid: {', '.join(names)}")
-    head = ["player", "Elo", "95% interval", *(names[c] for c in columns)]
-    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    for p in sorted(points, key=lambda p: -p.elo):
-        extra = [_num(getattr(p, c)) for c in columns]
-        lines.append("| " + " | ".join([p.player, f"{p.elo:.0f}", f"{p.lo:.0f} .. {p.hi:.0f}", *extra]) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def plot_elo_vs_training(points: Sequence[EloPoint], path: str | Path, x: str = "wall_time") -> Path:
-    """Elo of checkpoints against their training cost (``x``: ``wall_time`` or ``env_steps``), one line per
-    ``series``, with 95% interval error bars; writes a PNG."""
-    if x not in ("wall_time", "env_steps"):
-        raise UserError(f"unknown x '{x}' for Elo against training; valid: wall_time, env_steps")
-    return _plot_elo(points, path, x, {"wall_time": "training wall time (s)", "env_steps": "env steps"}[x],
-                     logx=False, lines=True)
-
-
-def plot_elo_vs_cost(points: Sequence[EloPoint], path: str | Path, x: str = "latency_ms") -> Path:
-    """Elo of nets against their size or speed (``x``: ``params``, ``macs`` or ``latency_ms``; log scale), one
-    marker style per ``series``, with 95% interval error bars; writes a PNG."""
-    labels = {"params": "parameters", "macs": "multiply-adds per position", "latency_ms": "latency per position (ms)"}
-    if x not in labels:
-        raise UserError(f"unknown x '{x}' for Elo against net cost; valid: {', '.join(labels)}")
-    return _plot_elo(points, path, x, labels[x], logx=True, lines=False)
-
-
-def _plot_elo(points: Sequence[EloPoint], path: str | Path, x: str, xlabel: str, *, logx: bool,
-              lines: bool) -> Path:
-    usable = [p for p in points if getattr(p, x) is not None]
-    if not usable:
-        raise UserError(f"no ladder point has a value for '{x}'")
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    series: dict[str, list[EloPoint]] = {}
-    for p in usable:
-        series.setdefault(p.series, []).append(p)
-    for name, ps in series.items():
-        ps = sorted(ps, key=lambda p: getattr(p, x))
-        xs = [getattr(p, x) for p in ps]
-        ys = np.array([p.elo for p in ps])
-        err = np.array([[p.elo - p.lo for p in ps], [p.hi - p.elo for p in ps]])
-        ax.errorbar(xs, ys, yerr=err, fmt="o-" if lines else "o", capsize=3, label=name or None)
-        if not lines:
-            for p in ps:
-                ax.annotate(p.player, (getattr(p, x), p.elo), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    if logx:
-        ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("Elo (95% interval)")
-    ax.grid(alpha=0.3)
-    if any(series):
-        ax.legend(fontsize=8)
-    return _save_figure(plt, fig, path)
-
-
-def checkpoint_cost(path: str | Path) -> tuple[int, float]:
-    """``(env_steps, wall_time)`` a checkpoint was trained for (its saved counters), for Elo against training."""
-    from zoo.checkpoint import load_checkpoint
-
-    counters = load_checkpoint(path).get("counters", {})
-    return int(counters.get("env_steps", 0)), float(counters.get("wall_time", math.nan))
+    return save_figure(plt, fig, path)
 
 
 # ---------------------------------------------------------------------------------------------------- utils
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _sig(value: float) -> str:
     """Three significant digits, thousands separated from 1000 on (wall times from 0.004 s to 4,000 s)."""
     if value == 0 or not math.isfinite(value):
@@ -647,32 +359,6 @@ def _num(value: Any) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
-
-
-def _config_keys(config: Mapping[str, Any], prefix: str = "") -> list[str]:
-    keys = []
-    for k, v in config.items():
-        if isinstance(v, Mapping):
-            keys += _config_keys(v, f"{prefix}{k}.")
-        elif k != "run_dir":
-            keys.append(f"{prefix}{k}")
-    return keys[:12]
-
-
-def _read_csv(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        for raw in csv.DictReader(fh):
-            row: dict[str, Any] = {}
-            for k, v in raw.items():
-                if v in ("", None):
-                    continue
-                try:
-                    row[k] = int(v) if k == "step" else float(v)
-                except ValueError:
-                    row[k] = v
-            rows.append(row)
-    return rows
 
 
 # ------------------------------------------------------------------------------------------------------ CLI

@@ -47,6 +47,10 @@ class ZeroConfig:
     """Root Dirichlet noise concentration for a 19x19 board; scaled by 361 / (N*N) for other sizes (go9: 0.134)."""
     dirichlet_eps: float = 0.25
     """Share of the root prior replaced by noise in self-play (0: no noise). Never applied below the root."""
+    sensible_moves: bool = True
+    """Search only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, and no pass while
+    another move is left unless the opponent has just passed), in self-play and in play. Off: every legal move,
+    and self-play learns to pass in mid-game when a pass-pass ending would win (``reports/zero.md``)."""
     tree_reuse: bool = True
     """Keep the subtree of the move played as the next move's tree (self-play)."""
 

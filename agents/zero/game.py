@@ -37,6 +37,10 @@ class State(Protocol):
 
     def legal_mask(self) -> np.ndarray: ...
 
+    def sensible_mask(self) -> np.ndarray:
+        """bool ``(num_actions,)``: the legal actions worth searching (see :meth:`GameBatch.sensible_masks`)."""
+        ...
+
     def winner(self) -> int: ...
 
     def features(self) -> np.ndarray: ...
@@ -69,6 +73,12 @@ class GameBatch(Protocol):
 
     def legal_masks(self) -> np.ndarray:
         """bool ``(B, num_actions)``; all False in finished rows."""
+        ...
+
+    def sensible_masks(self) -> np.ndarray:
+        """bool ``(B, num_actions)``: the legal actions worth searching, a subset of :meth:`legal_masks` with at
+        least one action in every live row (Go: no own-eye fills, no pass while another move is left unless the
+        opponent has just passed). A game without such knowledge returns :meth:`legal_masks`."""
         ...
 
     def features(self) -> np.ndarray:

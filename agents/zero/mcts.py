@@ -278,7 +278,7 @@ class Search:
         self.child_n[games, 0] = 0
         self.child_w[games, 0] = 0.0
         self.node_n[games, 0] = 0
-        planes, masks = roots.features()[games], roots.legal_masks()[games]
+        planes, masks = roots.features()[games], self._masks(roots)[games]
         priors, values = self._call_evaluator(planes, masks)
         if self.leaf_values is not None:
             values = np.asarray(self.leaf_values(roots, games, values), np.float32)
@@ -302,13 +302,17 @@ class Search:
             values[finished] = (leaves.winners()[:n] * leaves.to_play[:n])[finished]
         live = np.flatnonzero(~finished)
         if live.size:
-            planes, masks = leaves.features()[:n][live], leaves.legal_masks()[:n][live]
+            planes, masks = leaves.features()[:n][live], self._masks(leaves)[:n][live]
             priors[live], values[live] = self._call_evaluator(planes, masks)
             if self.leaf_values is not None:
                 values[live] = self.leaf_values(leaves, live, values[live])
         nodes = self.path_nodes[rows, self.depth[rows]]
         expand_nodes(self.prior, self.value, self.expanded, self.terminal, games.astype(np.int64),
                      nodes.astype(np.int64), priors, values, finished)
+
+    def _masks(self, batch: GameBatch) -> np.ndarray:
+        """The actions the tree may hold per row: sensible ones (``cfg.sensible_moves``) or every legal one."""
+        return batch.sensible_masks() if self.cfg.sensible_moves else batch.legal_masks()
 
     def _call_evaluator(self, planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Priors with -1 on illegal actions (the tree's marker) and values, from one evaluator call."""

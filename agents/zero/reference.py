@@ -31,11 +31,11 @@ class Node:
         self.node_n = 0
 
 
-def _expand(state: State, evaluator: Evaluator, num_actions: int) -> Node:
+def _expand(state: State, evaluator: Evaluator, num_actions: int, sensible: bool) -> Node:
     if state.is_terminal:
         value = np.float32(state.winner() * state.to_play)
         return Node(np.full(num_actions, -1.0, np.float32), value, True)
-    mask = state.legal_mask()
+    mask = state.sensible_mask() if sensible else state.legal_mask()
     priors, values = evaluator.evaluate(state.features()[None], mask[None])
     prior = np.where(mask, priors[0], -1.0).astype(np.float32)
     return Node(prior, np.float32(values[0]), False)
@@ -57,7 +57,7 @@ def _puct(node: Node, c_puct: float, fpu: float) -> int:
 def reference_search(state: State, evaluator: Evaluator, cfg: ZeroConfig, simulations: int,
                      num_actions: int) -> Node:
     """Search ``simulations`` times from ``state`` (left unchanged); returns the root (``root.n`` = visits)."""
-    root = _expand(state, evaluator, num_actions)
+    root = _expand(state, evaluator, num_actions, cfg.sensible_moves)
     for _ in range(simulations):
         node, position = root, state.copy()
         path: list[tuple[Node, int]] = []
@@ -69,7 +69,7 @@ def reference_search(state: State, evaluator: Evaluator, cfg: ZeroConfig, simula
             position.play(a)
             child = node.children.get(a)
             if child is None:
-                child = node.children[a] = _expand(position, evaluator, num_actions)
+                child = node.children[a] = _expand(position, evaluator, num_actions, cfg.sensible_moves)
                 node = child
                 break
             node = child

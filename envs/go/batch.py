@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from envs.go import engine as E
+from envs.go.eyes import sensible_masks
 from envs.go.state import GoState, IllegalMoveError, check_size, illegal_message
 
 _INITIAL_CAP = 256
@@ -94,6 +95,11 @@ class GoBatch:
     def legal_masks(self) -> np.ndarray:
         """bool ``(B, N*N + 1)``: legal actions per game, pass last; all False in finished games."""
         return self._M.copy()
+
+    def sensible_masks(self) -> np.ndarray:
+        """bool ``(B, N*N + 1)``: the legal moves minus own-eye fills, and minus pass while the mover has another
+        such move and the opponent has not just passed (:mod:`envs.go.eyes`); what search considers."""
+        return sensible_masks(self._S, self._M, self._C)
 
     def features(self) -> np.ndarray:
         """float32 ``(B, 2k+1, N, N)`` AlphaGo Zero planes per game, as :meth:`GoState.features`."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from envs.go import engine as E
+from envs.go.eyes import sensible_masks
 
 BLACK, WHITE, EMPTY = 1, -1, 0
 _COLUMNS = "ABCDEFGHJKLMNOPQRST"
@@ -211,6 +212,11 @@ class GoState:
     def legal_mask(self) -> np.ndarray:
         """bool ``(size*size + 1,)``: legal actions, pass last (legal while the game is on); all False once over."""
         return self._mask.copy()
+
+    def sensible_mask(self) -> np.ndarray:
+        """bool ``(size*size + 1,)``: the legal moves search considers (:mod:`envs.go.eyes`): no own-eye fills,
+        and no pass while another such move exists unless the opponent has just passed."""
+        return sensible_masks(self._S, self._M, self._C)[0]
 
     def legal_actions(self) -> np.ndarray:
         """int64 indices of the legal actions, ascending (pass last); empty once the game is over."""

@@ -34,29 +34,11 @@ import numpy as np
 from numba import njit
 
 from envs.go import engine as E
+from envs.go.eyes import fills_own_eye
 
 if TYPE_CHECKING:
     from envs.go.opponents import Policy
     from envs.go.state import GoState
-
-
-@njit(cache=True, inline="always")
-def _fills_own_eye(s, C, p, c):
-    """Whether colour ``c`` playing point ``p`` fills one of its own single-point eyes (see the module docstring)."""
-    N, P = C[E.C_N], C[E.C_P]
-    for j in range(C[E.C_NBR + 4 * P + p]):
-        if s[E.HDR + C[E.C_NBR + 4 * p + j]] != c:
-            return False
-    r, col = p // N, p % N
-    bad, edge = 0, False
-    for dr in (-1, 1):
-        for dc in (-1, 1):
-            rr, cc = r + dr, col + dc
-            if rr < 0 or rr >= N or cc < 0 or cc >= N:
-                edge = True
-            elif s[E.HDR + rr * N + cc] == -c:
-                bad += 1
-    return bad == 0 if edge else bad <= 1
 
 
 @njit(cache=True, inline="always")
@@ -71,7 +53,7 @@ def _rollout_move(s, C, scratch):
     while n > 0:
         i = np.random.randint(n)
         a = scratch[i]
-        if a != P and not _fills_own_eye(s, C, a, c):
+        if a != P and not fills_own_eye(s, C, a, c):
             return a
         n -= 1
         scratch[i] = scratch[n]

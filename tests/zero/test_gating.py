@@ -21,11 +21,12 @@ CFG = ZeroConfig(simulations=24, play_leaves=4, dirichlet_eps=0.0)
 
 def test_a_searcher_with_a_real_value_beats_one_without():
     game = GoGame(5, komi=0.5)
-    result = net_match(game, CFG, FunctionEvaluator(material), UniformEvaluator(), 16, np.random.default_rng(0))
-    assert result.games == 16
+    cfg = dataclasses.replace(CFG, simulations=48)
+    result = net_match(game, cfg, FunctionEvaluator(material), UniformEvaluator(), 32, np.random.default_rng(0))
+    assert result.games == 32
     assert result.score == pytest.approx(result.score_as_black + result.score_as_white)
     assert result.win_rate >= 0.75
-    reverse = net_match(game, CFG, UniformEvaluator(), FunctionEvaluator(material), 16, np.random.default_rng(0))
+    reverse = net_match(game, cfg, UniformEvaluator(), FunctionEvaluator(material), 32, np.random.default_rng(0))
     assert reverse.win_rate <= 0.25
 
 

@@ -126,7 +126,7 @@ def test_noise_changes_the_root_prior_only() -> None:
     cfg = ZeroConfig(dirichlet_eps=0.25, dirichlet_alpha=0.03)
     state = opening()
     search, _ = search_batch([state], UniformEvaluator(), cfg=cfg, sims=60, noise=True)
-    legal = state.legal_mask()
+    legal = state.sensible_mask()
     root = search.prior[0, 0]
     assert root[legal].sum() == pytest.approx(1.0, abs=1e-5)
     assert not np.allclose(root[legal], 1.0 / legal.sum())

@@ -39,6 +39,24 @@ def test_finished_games_carry_consistent_targets() -> None:
     assert selfplay.positions == 4 * 60
 
 
+@pytest.mark.parametrize("sensible", [True, False])
+def test_self_play_passes_only_when_nothing_sensible_is_left(sensible: bool) -> None:
+    """With sensible moves (the default) a game's passes are all forced or answer a pass; with every legal move
+    searched, an uninformed search passes in mid-game (the habit that self-play then learns)."""
+    cfg = ZeroConfig(games=16, simulations=16, sensible_moves=sensible)
+    game = GoGame(5, komi=0.5)
+    finished = SelfPlay(cfg, game, UniformEvaluator(), np.random.default_rng(0)).play(60)
+    assert len(finished) >= 16
+    free_passes = 0
+    for g in finished:
+        state = game.new_state()
+        for a in g.actions:
+            free_passes += int(a == 25 and not state.sensible_mask()[a])
+            state.play(a)
+        assert state.is_terminal
+    assert (free_passes == 0) if sensible else (free_passes > 10)
+
+
 def test_playout_cap_randomisation_records_only_full_searches() -> None:
     cfg = ZeroConfig(games=4, simulations=8, cheap_fraction=0.75, cheap_simulations=2, resign_threshold=-1.0)
     _, _, finished = play_games(cfg)
