@@ -56,9 +56,11 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
     if cfg.method == "none":
         return net
     if cfg.method == "int8":
-        return quantize_int8(net, positions, cfg.calibration_batches, cfg.batch_size, cfg.compile)
+        return quantize_int8(net, positions, cfg.calibration_batches, cfg.batch_size, cfg.compile,
+                             cfg.keep_fp32_modules)
     if cfg.method == "qat":
-        return quantize_qat(net, positions, cfg.steps, cfg.batch_size, cfg.lr, seed, cfg.compile)
+        return quantize_qat(net, positions, cfg.steps, cfg.batch_size, cfg.lr, seed, cfg.compile,
+                            keep_fp32=cfg.keep_fp32_modules)
     if cfg.method == "int8_dynamic":
         return quantize_dynamic_linear(net)
     if cfg.method in ("fp16", "bf16"):

@@ -351,6 +351,23 @@ def test_int8_pt2e_agrees_with_fp32(trained: torch.nn.Module, positions9: Positi
     assert a.top1 >= 0.95 and a.value_mae < 0.05
 
 
+def test_int8_keeps_named_modules_fp32_and_refuses_unknown_names(trained: torch.nn.Module,
+                                                                   positions9: Positions) -> None:
+    assert CompressConfig(method="int8").keep_fp32_modules == ("policy",)
+    assert CompressConfig(method="int8", keep_fp32=" policy.fc, value ").keep_fp32_modules == ("policy.fc", "value")
+    assert CompressConfig(method="int8", keep_fp32="").keep_fp32_modules == ()
+    with pytest.raises(ValueError, match=r"keep_fp32 names no module 'polcy'.*policy"):
+        quantize_int8(trained, positions9, batches=1, batch_size=16, compile=False, keep_fp32=("polcy",))
+    all_int8 = quantize_int8(trained, positions9, batches=2, batch_size=64, compile=False, keep_fp32=())
+    head_fp32 = quantize_int8(trained, positions9, batches=2, batch_size=64, compile=False)
+    b = positions9.take(slice(0, 64))
+    with torch.no_grad():
+        exact = trained(b.planes, b.mask)[0].softmax(-1)
+        err_all = (all_int8(b.planes, b.mask)[0].softmax(-1) - exact).abs().max()
+        err_head = (head_fp32(b.planes, b.mask)[0].softmax(-1) - exact).abs().max()
+    assert 0 < err_head < err_all  # the trunk is still int8, and the fp32 head rounds less
+
+
 @pytest.mark.slow
 def test_int8_reference_graph_and_qat(trained: torch.nn.Module, positions9: Positions) -> None:
     ref = quantize_int8(trained, positions9, batches=2, batch_size=64, compile=False)
