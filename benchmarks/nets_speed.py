@@ -33,11 +33,11 @@ import torch.nn.functional as F
 
 from agents.compress import agreement, distill, make_permanent, prune_net, quantize_int8, sparsity_report
 from agents.compress.distill import outputs_on
-from agents.compress.positions import Positions, save_positions
+from agents.compress.positions import Positions, load_positions, save_positions
 from agents.compress.prune import slice_pruned
 from agents.compress.source import load_source
 from agents.nets import NetConfig, build_net, count_macs, count_params
-from agents.nets.checkpoint import save_net
+from agents.nets.checkpoint import load_net, save_net
 from agents.nets.stats import time_call
 from envs.go.batch import GoBatch
 from envs.go.features import symmetry_planes, symmetry_policy
@@ -168,6 +168,52 @@ def mean_top_probability(net: torch.nn.Module, pos: Positions) -> float:
         return float(torch.softmax(outputs_on(net, pos)[0], -1).max(-1).values.mean())
 
 
+def measure_rows(nets: dict[str, tuple[torch.nn.Module, torch.nn.Module]], teacher: torch.nn.Module,
+                 student: torch.nn.Module, student_preset: str, test: Positions, calibration: Positions) -> list[dict]:
+    """Add the int8 teacher and student (calibrated on the first 1024 ``calibration`` positions) to ``nets``
+    (name -> (net, its fp32 base)), then time each and measure its agreement with ``teacher`` on ``test``."""
+    for name, fp32 in (("resnet b6c64", teacher), (f"mobilenet {student_preset} student", student)):
+        q = quantize_int8(fp32, calibration, batches=16, batch_size=64)
+        nets[f"{name} int8"] = (q, fp32)
+    board_test = Positions(test.planes, test.mask.clone())
+    board_test.mask[:, -1] = False  # the most likely board move, pass excluded
+    board_test.mask[~board_test.mask.any(1), -1] = True  # (a position where only pass is legal keeps it)
+    rows = []
+    for name, (net, base) in nets.items():
+        start = time.time()
+        b1, b256 = throughput(net, test, 1), throughput(net, test, 256)  # int8: first call per size compiles
+        a = agreement(teacher, net, test)
+        board = agreement(teacher, net, board_test).top1
+        rows.append({"net": name, "params": count_params(base), "macs": count_macs(base, test.planes[:1]),
+                     "b1": b1, "b256": b256, "top1": a.top1, "top1_board": board, "kl": a.kl,
+                     "value_mae": a.value_mae})
+        print(f"{name}: {b1:.0f} / {b256:.0f} pos/s, top-1 {a.top1:.3f}, board top-1 {board:.3f}, KL {a.kl:.4f}, "
+              f"value MAE {a.value_mae:.4f} "
+              f"({time.time() - start:.0f} s)", flush=True)
+    return rows
+
+
+def remeasure(folder: Path, out: Path, threads: int) -> None:
+    """``--remeasure DIR``: the nets and positions a ``--save DIR`` run kept, int8 rebuilt with today's defaults,
+    every row timed and compared again in this process; the run's other records (teacher, training) are kept."""
+    run = json.loads((folder / "rows.json").read_text())
+    student_preset = run["args"]["student"]
+    nets = {"resnet b6c64 fp32 (teacher)": None, "resnet b6c64 pruned 50%": "pruned50",
+            "resnet b6c64 pruned 80%": "pruned80", "resnet b6c64 50% channels cut": "channels50",
+            f"mobilenet {student_preset} student fp32": "student"}
+    teacher = load_net(folder / "teacher.pt").eval()
+    loaded = {name: (teacher, teacher) if key is None else (load_net(folder / f"{key}.pt").eval(),) * 2
+              for name, key in nets.items()}
+    torch.set_num_threads(threads)
+    run["rows"] = measure_rows(loaded, teacher, loaded[f"mobilenet {student_preset} student fp32"][0],
+                               student_preset, load_positions(folder / "test.npz"),
+                               load_positions(folder / "calibration.npz"))
+    run["args"]["threads"] = threads
+    run["remeasured"] = f"python benchmarks/nets_speed.py --remeasure {folder} --threads {threads}"
+    (folder / "rows.json").write_text(json.dumps(run, indent=1) + "\n")
+    write_report(out, run)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--teacher", default=None, help="trained zero run directory or checkpoint (else: heuristic teacher)")
@@ -190,7 +236,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save", default=None, help="folder for the nets, positions and rows (for nets_strength.py)")
     p.add_argument("--out", default=str(ROOT / "reports" / "nets.md"))
+    p.add_argument("--remeasure", default=None, metavar="DIR", help="re-time and re-compare the nets a --save DIR "
+                   "run kept (int8 rebuilt with the current defaults), without training anything")
     args = p.parse_args()
+    if args.remeasure:
+        remeasure(Path(args.remeasure), Path(args.out), args.threads)
+        return
     torch.set_num_threads(args.train_threads)  # timings below use --threads
     t0 = time.time()
     info: dict = {}
@@ -256,24 +307,7 @@ def main() -> None:
     nets[f"mobilenet {args.student} student fp32"] = (student, student)
     saved["student"] = student
     torch.set_num_threads(args.threads)
-    for name, fp32 in (("resnet b6c64", teacher), (f"mobilenet {args.student} student", student)):
-        q = quantize_int8(fp32, dset, batches=16, batch_size=64)
-        nets[f"{name} int8"] = (q, fp32)
-    board_test = Positions(test.planes, test.mask.clone())
-    board_test.mask[:, -1] = False  # the most likely board move, pass excluded
-    board_test.mask[~board_test.mask.any(1), -1] = True  # (a position where only pass is legal keeps it)
-    rows = []
-    for name, (net, base) in nets.items():
-        start = time.time()
-        b1, b256 = throughput(net, test, 1), throughput(net, test, 256)  # int8: first call per size compiles
-        a = agreement(teacher, net, test)
-        board = agreement(teacher, net, board_test).top1
-        rows.append({"net": name, "params": count_params(base), "macs": count_macs(base, test.planes[:1]),
-                     "b1": b1, "b256": b256, "top1": a.top1, "top1_board": board, "kl": a.kl,
-                     "value_mae": a.value_mae})
-        print(f"{name}: {b1:.0f} / {b256:.0f} pos/s, top-1 {a.top1:.3f}, board top-1 {board:.3f}, KL {a.kl:.4f}, "
-              f"value MAE {a.value_mae:.4f} "
-              f"({time.time() - start:.0f} s)", flush=True)
+    rows = measure_rows(nets, teacher, student, args.student, test, dset)
     times["total"] = time.time() - t0
     run = {"args": vars(args), "rows": rows, "info": info, "sparsity": {str(k): v for k, v in sparsity.items()},
            "loss": [float(np.mean(losses[:20])), float(np.mean(losses[-20:]))], "times": times,
@@ -328,6 +362,8 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
         flags[:1] = ["train", "teacher-steps", "teacher-batch"]
     command = "python benchmarks/nets_speed.py " + " ".join(
         f"--{f} {args[f.replace('-', '_')]}" for f in flags)
+    if run.get("remeasured"):
+        command += f"`, then (int8 rebuilt with the policy head in fp32, every row re-timed) `{run['remeasured']}"
     strength_text = strength.get("_about", "Playing strength is not measured yet (`benchmarks/nets_strength.py`).")
     path.write_text(REPORT.format(
         table="\n".join(lines), targets="\n".join(targets), command=command, args=args, info=info,
@@ -359,7 +395,8 @@ Targets (issue 5):
   the teacher's top move is nearly always the same one (pass); policy KL(teacher || net) at temperature 1; value
   MAE against the teacher's value.
 - int8: PT2E static int8 (torchao `prepare_pt2e` with the X86 Inductor quantizer, calibrated on 16 batches of 64
-  positions, `convert_pt2e`, `torch.compile` with Inductor freezing). Compilation happens on the first call at
+  positions, `convert_pt2e`, `torch.compile` with Inductor freezing), the policy head left in fp32
+  (`keep_fp32=policy`, the default). Compilation happens on the first call at
   each batch size and is not timed.
 - Pruned 50% / 80%: global unstructured magnitude pruning in two rounds; after each pruning step the batch-norm
   running statistics are recalibrated on {args[recalibrate]} distillation positions relative to the unpruned net
