@@ -126,7 +126,7 @@ def test_an_agent_rebuilds_its_selfplay_net_from_the_learner() -> None:
     """The hook on a tiny agent (bf16 on the CPU: cheap to build): rebuilt every ``refresh`` updates."""
     from agents.compress import CompressConfig
 
-    agent, nets, batch = _tiny_agent(SelfPlayCompression(CompressConfig(method="bf16", refresh=2)), 7)
+    agent, nets, batch = _tiny_agent(SelfPlayCompression(CompressConfig(method="bf16", refresh=2)), 10)
     assert all(isinstance(n, CompressedNet) and n.dtype == torch.bfloat16 for n in nets)
     assert agent.selfplay.search.evaluator is agent.selfplay_evaluator and agent.evaluator.net is agent.net
     assert all(p.dtype == torch.float32 for p in agent.net.parameters()) and agent.learner.steps > 0
