@@ -10,9 +10,11 @@ most visited move), colours alternating game by game. Search without noise is de
 ``--opening`` plies of every game are sampled from each side's raw policy (temperature 1); the games then differ
 from one another. The samplers' seeds decide the openings, so each pairing plays two halves with the two sides'
 seeds swapped. Results go to ``DIR/strength.json`` after each pairing (a rerun skips the
-pairings already there); then the strength column of ``reports/nets.md``, ``reports/compression.md`` (Elo against
-size and latency, Elo relative to fp32 = 0 fitted by ``zoo.ratings.fit_ratings``) and its plot
-``reports/compression/elo.png`` are written.
+pairings already there; several processes may play different ``--nets`` into one folder at once); then, once
+``DIR/rows.json`` exists, the strength column of ``reports/nets.md``, ``reports/compression.md`` (Elo against size
+and latency, Elo relative to fp32 = 0 fitted by ``zoo.ratings.fit_ratings``) and its plot
+``reports/compression/elo.png`` are written. The pruned nets and int8 can play while ``nets_speed.py`` is still
+distilling the student into the same folder.
 """
 
 from __future__ import annotations
@@ -94,12 +96,13 @@ def main() -> None:
     p.add_argument("--nets", default=",".join(NETS), help=f"comma-separated subset of {', '.join(NETS)}")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--student", default="b6c48", help="student preset, when DIR has no rows.json yet")
     p.add_argument("--out", default=str(ROOT / "reports"))
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     folder = Path(args.save)
-    run = json.loads((folder / "rows.json").read_text())
-    student = run["args"]["student"]
+    rows_file = folder / "rows.json"
+    student = json.loads(rows_file.read_text())["args"]["student"] if rows_file.exists() else args.student
     wanted = [n.strip() for n in args.nets.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in NETS]
     if unknown:
@@ -130,9 +133,12 @@ def main() -> None:
                             [r for h in halves for r in h.records])
         lo, hi = match.interval()
         games = [GameResult(r.black, r.white, black_score(r.result)) for r in match.records]
+        results = json.loads(path.read_text()) if path.exists() else {}  # another process may have added pairings
         results[row] = {"short": short, "games": match.games, "score": match.score, "lo": lo, "hi": hi,
                         "results": [[g.black, g.white, g.score] for g in games], "seconds": time.time() - start}
-        path.write_text(json.dumps(results, indent=1) + "\n")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=1) + "\n")
+        tmp.replace(path)
         print(f"{short} vs fp32: {match.score:g}/{match.games} = {match.win_rate:.3f} (95% CI {lo:.3f}-{hi:.3f}), "
               f"{time.time() - start:.0f} s", flush=True)
     about = (f"Playing strength: each compressed net against the fp32 teacher, {args.games} games per pairing, both "
@@ -142,6 +148,11 @@ def main() -> None:
              "`python benchmarks/nets_strength.py --save DIR --games "
              f"{args.games} --simulations {args.simulations} --opening {args.opening}`. Win rates with Wilson 95% "
              "intervals; Elo against size and speed in [compression.md](compression.md).")
+    if not rows_file.exists():
+        print(f"{rows_file} not written yet: the reports are written by the next run once it is")
+        return
+    run = json.loads(rows_file.read_text())
+    results = json.loads(path.read_text()) if path.exists() else {}
     results_out = {k: v for k, v in results.items() if not k.startswith("_")}
     write_report(Path(args.out) / "nets.md", run, {**results_out, "_about": about})
     write_compression(Path(args.out), run, results_out, args)

@@ -32,7 +32,10 @@ def _reference_optimal_values(P: Any, n_states: int, n_actions: int, gamma: floa
     for _ in range(100):
         rows = np.arange(n_states)
         v = np.linalg.solve(np.eye(n_states) - gamma * T[rows, policy], R[rows, policy])
-        better = (R + gamma * T @ v).argmax(axis=1)
+        q = R + gamma * T @ v
+        # switch only where another action is strictly better: tied actions (holes and the goal make many)
+        # would otherwise flip back and forth under rounding and the iteration would never stop
+        better = np.where(q.max(axis=1) > q[rows, policy] + 1e-12, q.argmax(axis=1), policy)
         if np.array_equal(better, policy):
             return v
         policy = better

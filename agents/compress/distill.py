@@ -11,6 +11,8 @@ that 0 * log 0 terms stay 0). There is no framework API for this: it is a loss a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import torch
@@ -18,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.compress.positions import Positions
+from agents.nets.heads import Net
 
 _NEG = -1e4  # stands in for -inf on illegal moves inside the loss
 
@@ -59,11 +62,31 @@ def distill_loss(student_out: object, teacher_out: object, mask: torch.Tensor | 
     return DistillLoss(kl + value_weight * mse, kl, mse)
 
 
+@contextmanager
+def channels_last(net: nn.Module) -> Iterator[Callable[[torch.Tensor], torch.Tensor]]:
+    """Run ``net`` (a :class:`Net`) in channels-last memory layout inside the block, then give its weights back
+    in the default layout (values unchanged). Yields the function that puts a batch of planes (N, C, H, W) in the
+    same layout. Any other module (an int8 graph, a wrapper) is left as it is and the function is the identity.
+
+    Why: on CPU, oneDNN's convolutions (the depthwise ones of a MobileNet above all) run 1.3-1.7x faster on
+    channels-last tensors, forward and backward (measured on the 9x9 nets, one thread)."""
+    if not isinstance(net, Net):
+        yield lambda planes: planes
+        return
+    net.to(memory_format=torch.channels_last)
+    try:
+        yield lambda planes: planes.contiguous(memory_format=torch.channels_last)
+    finally:
+        net.to(memory_format=torch.contiguous_format)
+
+
 @torch.no_grad()
 def outputs_on(net: nn.Module, positions: Positions, batch_size: int = 256) -> object:
     """``net``'s outputs (eval mode) on all ``positions``, batched and concatenated (tuple or tensor)."""
     net.eval()
-    outs = [net(*positions.take(slice(i, i + batch_size))) for i in range(0, len(positions), batch_size)]
+    with channels_last(net) as layout:
+        outs = [net(layout(b.planes), b.mask)
+                for b in (positions.take(slice(i, i + batch_size)) for i in range(0, len(positions), batch_size))]
     if isinstance(outs[0], tuple):
         return tuple(torch.cat(parts) for parts in zip(*outs, strict=True))
     return torch.cat(outs)
@@ -79,7 +102,7 @@ def _set_norm_eval(net: nn.Module) -> None:
 def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps: int = 1000,
             batch_size: int = 256, lr: float = 1e-3, temperature: float = 2.0, value_weight: float = 1.0,
             seed: int = 0, schedule: str = "cosine", warmup: int = 0, freeze_norm: bool = False,
-            targets: object | None = None) -> list[float]:
+            targets: object | None = None, callback: Callable[[int, float], None] | None = None) -> list[float]:
     """Train ``student`` in place (Adam, ``steps`` minibatches) to match ``teacher`` on ``positions``.
 
     The teacher's outputs are computed once (eval mode, no gradients) and reused every epoch; pass them as
@@ -88,17 +111,22 @@ def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps:
     steps) or ``constant``. ``freeze_norm``: keep the batch-norm layers in eval mode, so the student trains
     exactly the function it is evaluated as and its running statistics are not moved (use it to fine-tune an
     already trained net, e.g. after pruning; recalibrate them afterwards with
-    :func:`agents.compress.prune.recalibrate_norm`). Returns the loss of each step; the student is left in eval
-    mode.
+    :func:`agents.compress.prune.recalibrate_norm`). ``callback(step, loss)`` runs after every step (1-based
+    step; e.g. a progress line, or a held-out check: it may switch the student to eval mode, training resumes in
+    train mode). Returns the loss of each step; the student is left in eval mode.
     """
     if schedule not in ("cosine", "constant"):
         raise ValueError(f"unknown learning-rate schedule {schedule!r}; valid: cosine, constant")
     if steps == 0:
         return []
     target = outputs_on(teacher, positions) if targets is None else targets
-    student.train()
-    if freeze_norm:
-        _set_norm_eval(student)
+
+    def train_mode() -> None:
+        student.train()
+        if freeze_norm:
+            _set_norm_eval(student)
+
+    train_mode()
     opt = torch.optim.Adam(student.parameters(), lr=lr)
 
     def factor(step: int) -> float:
@@ -109,23 +137,28 @@ def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps:
         return 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / max(steps - warmup, 1)))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
-    history = []
+    history: list[float] = []
     generator = torch.Generator().manual_seed(seed)
     n = len(positions)
     order, cursor = torch.randperm(n, generator=generator), 0
-    for _ in range(steps):
-        if cursor + min(batch_size, n) > n:
-            order, cursor = torch.randperm(n, generator=generator), 0
-        idx = order[cursor:cursor + batch_size]
-        cursor += batch_size
-        batch = positions.take(idx)
-        batch_target = tuple(t[idx] for t in target) if isinstance(target, tuple) else target[idx]
-        out = distill_loss(student(batch.planes, batch.mask), batch_target, batch.mask, temperature, value_weight)
-        opt.zero_grad()
-        out.loss.backward()
-        opt.step()
-        sched.step()
-        history.append(out.loss.item())
+    with channels_last(student) as layout:
+        for _ in range(steps):
+            if cursor + min(batch_size, n) > n:
+                order, cursor = torch.randperm(n, generator=generator), 0
+            idx = order[cursor:cursor + batch_size]
+            cursor += batch_size
+            batch = positions.take(idx)
+            batch_target = tuple(t[idx] for t in target) if isinstance(target, tuple) else target[idx]
+            out = distill_loss(student(layout(batch.planes), batch.mask), batch_target, batch.mask, temperature,
+                               value_weight)
+            opt.zero_grad()
+            out.loss.backward()
+            opt.step()
+            sched.step()
+            history.append(out.loss.item())
+            if callback is not None:
+                callback(len(history), history[-1])
+                train_mode()
     student.eval()
     return history
 

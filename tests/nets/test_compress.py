@@ -235,6 +235,29 @@ def test_distillation_lowers_the_students_kl(trained: torch.nn.Module, positions
     assert after < 0.5 * before and np.mean(losses[-5:]) < np.mean(losses[:5])
 
 
+def test_distill_reports_each_step_and_gives_the_student_back_in_the_default_layout(
+        trained: torch.nn.Module, positions9: Positions) -> None:
+    """The callback sees every step with its loss; a held-out check inside it (eval mode) does not stop the
+    training; the channels-last layout used while training does not leak into the returned net or its outputs."""
+    torch.manual_seed(2)
+    student = build_net(NetConfig(kind="mobilenet", blocks=1, channels=16, expand=2), 17, 9, 82)
+    data, held_out = positions9.take(slice(0, 64)), positions9.take(slice(64, 128))
+    seen: list[tuple[int, float, bool]] = []
+
+    def callback(step: int, loss: float) -> None:
+        seen.append((step, loss, student.training))
+        agreement(trained, student, held_out)  # switches the student to eval mode
+
+    losses = distill(trained, student, data, steps=4, batch_size=32, lr=3e-3, callback=callback)
+    assert [s for s, _, _ in seen] == [1, 2, 3, 4] and [loss for _, loss, _ in seen] == losses
+    assert all(training for _, _, training in seen)  # each step trained in train mode despite the check
+    assert all(p.is_contiguous() for p in student.parameters()) and not student.training
+    with torch.no_grad():
+        plain = student(data.planes, data.mask)
+        again = student(data.planes.contiguous(memory_format=torch.channels_last), data.mask)
+    assert torch.allclose(plain[0], again[0], atol=1e-5) and torch.allclose(plain[1], again[1], atol=1e-5)
+
+
 def test_distill_loss_is_zero_for_identical_outputs_and_ignores_illegal_moves() -> None:
     logits, mask = torch.randn(4, 10), torch.rand(4, 10) > 0.3
     mask[:, 0] = True
