@@ -201,6 +201,23 @@ def mean_top_probability(net: torch.nn.Module, pos: Positions) -> float:
         return float(torch.softmax(outputs_on(net, pos)[0], -1).max(-1).values.mean())
 
 
+@torch.no_grad()
+def symmetry_self_agreement(net: torch.nn.Module, pos: Positions) -> float:
+    """How often ``net``'s most likely legal move stays the same move when the board is turned or mirrored: the
+    mean over the 7 non-identity symmetries of the top-1 agreement between the net on the transformed positions
+    and its own output on the originals, transformed alike. 1.0 for an exactly symmetric net; a low figure means
+    its top move is mostly a near-tie decided by the orientation (the turned net is exactly as good a net)."""
+    size = pos.planes.shape[-1]
+    logits = outputs_on(net, pos)[0].numpy()
+    same = []
+    for k in range(1, 8):
+        turned = Positions(torch.from_numpy(symmetry_planes(pos.planes.numpy(), k)),
+                           torch.from_numpy(symmetry_policy(pos.mask.numpy(), k, size)))
+        expected = symmetry_policy(logits, k, size).argmax(-1)
+        same.append(float((outputs_on(net, turned)[0].numpy().argmax(-1) == expected).mean()))
+    return float(np.mean(same))
+
+
 def measure_rows(nets: dict[str, tuple[torch.nn.Module, torch.nn.Module]], teacher: torch.nn.Module,
                  student: torch.nn.Module, student_preset: str, test: Positions, raw_test: Positions,
                  calibration: Positions) -> list[dict]:
@@ -323,6 +340,8 @@ def main() -> None:
         info["positions"] = (f"games of the capture heuristic: {len(train)} teacher, {len(dset)} distillation and "
                              f"{len(test)} test positions from separate games")
     info["peak"] = mean_top_probability(teacher, test)
+    info["self_top1"] = symmetry_self_agreement(teacher, test)
+    info["self_top1_raw"] = symmetry_self_agreement(teacher, raw_test)
     times = {"positions": time.time() - t0}
     print(f"teacher: {info['teacher']}; mean top probability {info['peak']:.3f}; {info['positions']} "
           f"({times['positions']:.0f} s)", flush=True)
@@ -449,6 +468,8 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
         table="\n".join(lines), targets="\n".join(targets), command=command, args=args, info=info,
         s50=run["sparsity"]["0.5"], s80=run["sparsity"]["0.8"], l0=run["loss"][0], l1=run["loss"][1],
         peak_raw=f"{info['peak_raw']:.2f}" if "peak_raw" in info else "not measured",
+        self_top1=f"{info['self_top1']:.1%}" if "self_top1" in info else "(not measured)",
+        self_top1_raw=f"{info['self_top1_raw']:.1%}" if "self_top1_raw" in info else "(not measured)",
         minutes=times["total"] / 60, torch=run["torch"], t_pos=times["positions"] / 60,
         t_prune=times["pruning"] / 60, t_distill=times["distillation"] / 60, strength=strength_text))
     print("\n".join(lines))
@@ -470,7 +491,10 @@ Targets (issue 5):
 {targets}
 
 - Teacher: {info[teacher]}. Its mean top move probability is {info[peak]:.2f} on the search-game test positions
-  and {peak_raw} on the raw-policy ones.
+  and {peak_raw} on the raw-policy ones. Turned or mirrored, the teacher keeps its own top move on {self_top1} of
+  the search-game positions and {self_top1_raw} of the raw-policy ones (mean over the 7 other board symmetries,
+  `symmetry_self_agreement`). The turned teacher is a net exactly as good as the teacher: this is how far its
+  top move is a property of the position rather than of how near-ties fall in one orientation.
 - Positions: {info[positions]}.
 - Agreement: the most likely legal move of each net against the fp32 teacher's on the search-game test positions
   (the targets are judged on these: they are the positions self-play and play put to a net), and on the

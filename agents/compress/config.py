@@ -33,7 +33,7 @@ class CompressConfig:
     keep_fp32: str = "policy"
     """int8 / qat: comma-separated names of modules left in fp32 (``""``: every layer int8). The default keeps the
     policy head fp32: int8 rounding there flips near-tied top moves (95.7% -> 98.8% top-1 agreement, 4.8x -> 3.9x
-    fp32 speed on the 9x9 net of ``reports/nets.md``)."""
+    fp32 speed, measured on a 9x9 zero net trained 65 minutes; ``reports/nets.md`` has the current figures)."""
     calibration_batches: int = 8
     """int8: batches of real positions the observers see before conversion."""
     batch_size: int = 32
