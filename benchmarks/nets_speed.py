@@ -462,7 +462,7 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
     command = "python benchmarks/nets_speed.py " + " ".join(
         f"--{f} {args[f.replace('-', '_')]}" for f in flags if args.get(f.replace("-", "_")) is not None)
     if run.get("remeasured"):
-        command += f"`, then (int8 rebuilt with the policy head in fp32, every row re-timed) `{run['remeasured']}"
+        command += f"`, then (int8 rebuilt with the current defaults, every row re-timed) `{run['remeasured']}"
     strength_text = strength.get("_about", "Playing strength is not measured yet (`benchmarks/nets_strength.py`).")
     path.write_text(REPORT.format(
         table="\n".join(lines), targets="\n".join(targets), command=command, args=args, info=info,

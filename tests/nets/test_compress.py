@@ -374,8 +374,13 @@ def test_int8_pt2e_agrees_with_fp32(trained: torch.nn.Module, positions9: Positi
     assert a.top1 >= 0.95 and a.value_mae < 0.05
 
 
-def test_int8_keeps_named_modules_fp32_and_refuses_unknown_names(trained: torch.nn.Module,
-                                                                   positions9: Positions) -> None:
+def test_int8_keeps_named_modules_fp32_and_refuses_unknown_names(trained: torch.nn.Module, positions9: Positions,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from agents.compress import quantize as Q
+
+    # 8-bit activations on every CPU here: the reference graph does not saturate, and with 7-bit activations the
+    # trunk's rounding would hide the head's
+    monkeypatch.setattr(Q, "needs_reduced_range", lambda: False)
     assert CompressConfig(method="int8").keep_fp32_modules == ("policy",)
     assert CompressConfig(method="int8", keep_fp32=" policy.fc, value ").keep_fp32_modules == ("policy.fc", "value")
     assert CompressConfig(method="int8", keep_fp32="").keep_fp32_modules == ()
@@ -408,3 +413,16 @@ def test_half_precision_on_gpu(trained: torch.nn.Module, positions9: Positions, 
     assert logits.shape == (len(positions9), 82) and value.dtype == torch.float32
     same = logits.argmax(-1).cpu() == trained(positions9.planes, positions9.mask)[0].argmax(-1)
     assert float(same.float().mean()) >= 0.9
+
+
+def test_int8_activations_use_seven_bits_where_the_cpu_would_saturate_eight(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without VNNI / AMX, u8 x s8 products are summed in int16 pairs and saturate: the quantizer must then keep
+    activations to 0..127 (FBGEMM's reduce_range); with VNNI the full 0..255."""
+    from agents.compress import quantize as Q
+
+    net = small_net()
+    for vnni, top in ((False, 127), (True, 255)):
+        monkeypatch.setattr(torch.cpu, "_is_vnni_supported", lambda v=vnni: v, raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+        assert Q.needs_reduced_range() is (not vnni)
+        assert Q._quantizer(net, ()).global_config.input_activation.quant_max == top
