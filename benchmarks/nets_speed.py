@@ -39,6 +39,7 @@ from agents.compress import agreement, distill, make_permanent, prune_net, quant
 from agents.compress.distill import outputs_on
 from agents.compress.positions import Positions, load_positions, save_positions
 from agents.compress.prune import slice_pruned
+from agents.compress.quantize import needs_reduced_range
 from agents.compress.source import load_source
 from agents.nets import NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
@@ -468,6 +469,9 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
         table="\n".join(lines), targets="\n".join(targets), command=command, args=args, info=info,
         s50=run["sparsity"]["0.5"], s80=run["sparsity"]["0.8"], l0=run["loss"][0], l1=run["loss"][1],
         peak_raw=f"{info['peak_raw']:.2f}" if "peak_raw" in info else "not measured",
+        int8_bits=7 if needs_reduced_range() else 8,
+        int8_why="no VNNI or AMX: 8-bit activations would saturate, `needs_reduced_range`" if needs_reduced_range()
+        else "VNNI or AMX int8 instructions",
         self_top1=f"{info['self_top1']:.1%}" if "self_top1" in info else "(not measured)",
         self_top1_raw=f"{info['self_top1_raw']:.1%}" if "self_top1_raw" in info else "(not measured)",
         minutes=times["total"] / 60, torch=run["torch"], t_pos=times["positions"] / 60,
@@ -503,8 +507,8 @@ Targets (issue 5):
   positions.
 - int8: PT2E static int8 (torchao `prepare_pt2e` with the X86 Inductor quantizer, calibrated on 16 batches of 64
   positions, `convert_pt2e`, `torch.compile` with Inductor freezing), the policy head left in fp32
-  (`keep_fp32=policy`, the default). Compilation happens on the first call at
-  each batch size and is not timed.
+  (`keep_fp32=policy`, the default), activations in {int8_bits} bits on this CPU ({int8_why}). Compilation
+  happens on the first call at each batch size and is not timed.
 - Pruned 50% / 80%: global unstructured magnitude pruning in two rounds; after each pruning step the batch-norm
   running statistics are recalibrated on {args[recalibrate]} distillation positions relative to the unpruned net
   (`recalibrate_norm`), then {args[finetune_steps]} steps of batch 64 distil the unpruned net's outputs into the
@@ -517,7 +521,7 @@ Targets (issue 5):
   faster and needs no sparse kernels. Same fine-tuning, but no batch-norm recalibration: where the global
   ranking leaves a block only a few channels, recalibrating the next norm scales that nearly constant branch
   back up to its old size and wrecks the net (0.2% instead of 97.6% board-move agreement, measured before
-  fine-tuning on this teacher).
+  fine-tuning on an earlier 9x9 teacher).
 - Student: mobilenet {args[student]} (expand 4) distilled from the teacher's outputs for {args[distill_steps]}
   steps of batch {args[distill_batch]} on the distillation positions ({args[augment]} symmetric copies of each,
   the teacher's outputs recomputed on each copy), Adam, peak lr {args[distill_lr]}, warm-up then cosine decay;
