@@ -2,18 +2,23 @@
 
     python benchmarks/nets_speed.py --teacher runs/long/go9-zero [--threads 1] [--distill 100000] [--test 2000]
         [--distill-steps 3000] [--augment 2] [--save DIR]
+    python benchmarks/nets_speed.py --corpus runs/corpus/go9-gnugo [--teacher-steps 3000 --teacher-batch 128]
+        [--save DIR]                                  # a teacher trained here on engine games (python -m zoo.corpus)
     python benchmarks/nets_speed.py [--train 16000 --teacher-steps 300 ...]     # no trained net: a heuristic teacher
 
-1. Teacher: with ``--teacher`` a trained AlphaZero net (a train.py run directory or checkpoint, read by
-   ``agents.compress.source``; resnet b6c64 is the 9x9 default); without it resnet b6c64 trained here to imitate
-   a deterministic capture/contact heuristic (AdamW, one-cycle learning rate).
-2. Positions: with ``--teacher``, two held-out test sets every agreement is measured on: games the teacher plays
-   against itself with the search of training self-play (the positions a net meets in self-play and play; the
-   targets are judged on these), and games where each move is sampled from its raw policy (temperature 1; no
-   search, so stranger positions, where its policy is flatter). Distillation, fine-tuning and calibration use
-   the run's replay window (``--distill-from replay``: the newest self-play positions it trained on) or games of
-   its raw policy (``--distill-from raw``). Without ``--teacher``, games of the capture heuristic
-   (``envs.go.opponents``).
+1. Teacher: with ``--teacher`` a trained net (a train.py run directory or checkpoint, or a net checkpoint, read
+   by ``agents.compress.source``; resnet b6c64 is the 9x9 default); else, with ``--corpus``, resnet b6c64 trained
+   here on the moves and results of an engine's self-play games, as AlphaGo Zero's supervised baseline is (one
+   random board symmetry per batch; the last ``--held-out`` share of the games is held out to measure how often
+   it predicts the engine's move); else resnet b6c64 trained to imitate a deterministic capture/contact
+   heuristic. Training: AdamW, one-cycle learning rate.
+2. Positions: with ``--teacher`` or ``--corpus``, two held-out test sets every agreement is measured on: games
+   the teacher plays against itself with the search of training self-play (the positions a net meets in
+   self-play and play; the targets are judged on these), and games where each move is sampled from its raw
+   policy (temperature 1; no search, so stranger positions, where its policy is flatter). Distillation,
+   fine-tuning and calibration use the run's replay window (``--distill-from replay``: the newest self-play
+   positions it trained on), the corpus games the teacher trained on (``--distill-from corpus``) or games of its
+   raw policy (``--distill-from raw``). Without either, games of the capture heuristic (``envs.go.opponents``).
 3. Compressed nets: int8 (PT2E + torch.compile), pruned 50% / 80% (global unstructured) and 50% of the blocks'
    hidden channels cut out (``structure=channels``, sliced), each with two prune -> repair rounds (batch-norm
    recalibration, distillation towards the unpruned net with batch norm frozen, recalibration again), and a
@@ -27,6 +32,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -36,7 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from agents.compress import agreement, distill, make_permanent, prune_net, quantize_int8, sparsity_report
-from agents.compress.distill import outputs_on
+from agents.compress.distill import channels_last, outputs_on
 from agents.compress.positions import Positions, load_positions, save_positions
 from agents.compress.prune import slice_pruned
 from agents.compress.quantize import needs_reduced_range
@@ -51,7 +57,10 @@ from envs.go.batch import GoBatch
 from envs.go.features import symmetry_planes, symmetry_policy
 from envs.go.game import GoGame
 from envs.go.opponents import capture_moves, capture_policy, fills_own_eye, saving_moves
-from envs.go.state import GoState
+from envs.go.sgf import record_to_state
+from envs.go.state import BLACK, GoState
+from zoo.corpus import RANDOM_MOVES_PROPERTY, load_sgf_folder
+from zoo.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,29 +106,77 @@ def play_positions(count: int, size: int, seed: int) -> tuple[Positions, torch.T
     return pos, torch.tensor(moves[:count]), torch.tensor(results[:count])
 
 
+def corpus_positions(folder: str | Path, size: int = 9) -> tuple[Positions, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Every engine move of the usable games of an SGF folder (``python -m zoo.corpus``) after the random opening
+    (root property ``ZR``): (positions with exact legal masks, the move played (N,), the game's result from the
+    mover's view (N,) in {-1, 0, 1}, the index of its game (N,)). Raises ``UserError`` for a folder with no usable
+    game (see ``zoo.corpus.load_sgf_folder``)."""
+    corpus = load_sgf_folder(folder, size)
+    planes, masks, moves, results, owner = [], [], [], [], []
+    for i, record in enumerate(corpus.records):
+        skip = int(record.properties.get(RANDOM_MOVES_PROPERTY, ["0"])[0] or 0)
+        result = (record.result or "0")[:1].upper()
+        winner = BLACK if result == "B" else -BLACK if result == "W" else 0
+        state = record_to_state(dataclasses.replace(record, moves=[]), history=8)
+        for number, (_, action) in enumerate(record.moves):
+            if number >= skip:
+                planes.append(state.features())
+                masks.append(state.legal_mask())
+                moves.append(action)
+                results.append(float(winner * state.to_play))
+                owner.append(i)
+            state.play(action)
+    pos = Positions(torch.from_numpy(np.stack(planes)).float(), torch.from_numpy(np.stack(masks)))
+    return pos, torch.tensor(moves), torch.tensor(results), torch.tensor(owner)
+
+
+def turn_batch(planes: torch.Tensor, mask: torch.Tensor, moves: torch.Tensor, k: int
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch of positions (N, C, H, W), legal masks (N, A) and moves (N,) under board symmetry ``k`` (0..7,
+    ``envs.go.features``): the move is carried to the point its stone lands on; pass stays pass."""
+    if k == 0:
+        return planes, mask, moves
+    size = planes.shape[-1]
+    one_hot = F.one_hot(moves, size * size + 1).numpy()
+    return (torch.from_numpy(symmetry_planes(planes.numpy(), k)),
+            torch.from_numpy(symmetry_policy(mask.numpy(), k, size)),
+            torch.from_numpy(symmetry_policy(one_hot, k, size)).argmax(-1))
+
+
 def train_teacher(pos: Positions, moves: torch.Tensor, results: torch.Tensor, steps: int, batch: int, lr: float,
-                  seed: int):
-    """resnet b6c64 trained by cross-entropy on the heuristic moves + MSE on results (AdamW, one-cycle schedule:
-    warm up over the first 10% of ``steps`` to ``lr``, then cosine decay), shuffled passes over ``pos``."""
+                  seed: int, augment: bool = False, value_weight: float = 1.0) -> torch.nn.Module:
+    """resnet b6c64 trained by cross-entropy on ``moves`` + ``value_weight`` x MSE on ``results`` (AdamW, weight
+    decay 1e-4, one-cycle schedule: warm up over the first 10% of ``steps`` to ``lr``, then cosine decay),
+    shuffled passes over ``pos``, each minibatch under one random board symmetry when ``augment``, in
+    channels-last layout. Prints the step, mean loss, rate and ETA every twentieth of the run."""
     torch.manual_seed(seed)
-    net = build_net(NetConfig(kind="resnet", preset="b6c64"), pos.planes.shape[1], 9, 82).train()
+    size = pos.planes.shape[-1]
+    net = build_net(NetConfig(kind="resnet", preset="b6c64"), pos.planes.shape[1], size, size * size + 1).train()
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     g = torch.Generator().manual_seed(seed)
-    order, cursor = torch.randperm(len(pos), generator=g), 0
-    for step in range(steps):
-        if cursor + batch > len(pos):
-            order, cursor = torch.randperm(len(pos), generator=g), 0
-        idx = order[cursor:cursor + batch]
-        cursor += batch
-        logits, value = net(pos.planes[idx], pos.mask[idx])
-        loss = F.cross_entropy(logits, moves[idx]) + F.mse_loss(value, results[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 50 == 0 or step == steps - 1:
-            print(f"  teacher step {step}: loss {loss.item():.3f}", flush=True)
+    rng = np.random.default_rng(seed)
+    order, cursor, start, losses = torch.randperm(len(pos), generator=g), 0, time.time(), []
+    with channels_last(net) as layout:
+        for step in range(1, steps + 1):
+            if cursor + batch > len(pos):
+                order, cursor = torch.randperm(len(pos), generator=g), 0
+            idx = order[cursor:cursor + batch]
+            cursor += batch
+            planes, mask, target = pos.planes[idx], pos.mask[idx], moves[idx]
+            if augment:
+                planes, mask, target = turn_batch(planes, mask, target, int(rng.integers(8)))
+            logits, value = net(layout(planes), mask)
+            loss = F.cross_entropy(logits, target) + value_weight * F.mse_loss(value, results[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            if step % max(steps // 20, 1) == 0 or step == steps:
+                rate = step / (time.time() - start)
+                print(f"  teacher step {step}/{steps}: loss {np.mean(losses[-50:]):.3f}, {rate:.2f} steps/s, "
+                      f"ETA {(steps - step) / rate / 60:.1f} min", flush=True)
     return net.eval()
 
 
@@ -266,7 +323,10 @@ def remeasure(folder: Path, out: Path, threads: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--teacher", default=None, help="trained zero run directory or checkpoint (else: heuristic teacher)")
+    p.add_argument("--teacher", default=None, help="trained zero run directory or net checkpoint (else: trained "
+                   "here on --corpus, or on a capture heuristic)")
+    p.add_argument("--corpus", default=None, metavar="DIR", help="SGF games of an engine (python -m zoo.corpus): "
+                   "the teacher learns their moves and results unless --teacher is given; distillation positions")
     p.add_argument("--threads", type=int, default=1, help="threads of the timed runs")
     p.add_argument("--train-threads", type=int, default=2, help="threads of position generation and pruning")
     p.add_argument("--distill-threads", type=int, default=None, help="threads of the student's distillation "
@@ -274,13 +334,16 @@ def main() -> None:
     p.add_argument("--train", type=int, default=16000, help="heuristic teacher: positions it trains on")
     p.add_argument("--distill", type=int, default=100000,
                    help="positions for distillation, fine-tuning and calibration (at most the replay window's)")
-    p.add_argument("--distill-from", choices=("replay", "raw"), default="replay",
-                   help="teacher: its run's replay window, or games of its raw policy")
+    p.add_argument("--distill-from", choices=("replay", "raw", "corpus"), default=None,
+                   help="its run's replay window (default with --teacher), games of the teacher's raw policy, or "
+                   "the --corpus games the teacher did not hold out (default with --corpus)")
     p.add_argument("--test", type=int, default=2000, help="positions of each test set")
     p.add_argument("--position-simulations", type=int, default=32, help="search of the test games")
     p.add_argument("--teacher-steps", type=int, default=300)
     p.add_argument("--teacher-batch", type=int, default=64)
     p.add_argument("--teacher-lr", type=float, default=3e-3)
+    p.add_argument("--teacher-value-weight", type=float, default=1.0, help="weight of the value MSE in its loss")
+    p.add_argument("--held-out", type=float, default=0.05, help="--corpus: share of its games held out of training")
     p.add_argument("--distill-steps", type=int, default=800)
     p.add_argument("--distill-batch", type=int, default=128)
     p.add_argument("--distill-lr", type=float, default=3e-3)
@@ -301,20 +364,60 @@ def main() -> None:
     torch.set_num_threads(args.train_threads)  # timings below use --threads
     t0 = time.time()
     info: dict = {}
-    if args.teacher:
-        source = load_source(args.teacher)
-        teacher = source.net.eval()
-        info["teacher"] = f"{source.description} ({source.path})"
+    args.distill_from = args.distill_from or ("corpus" if args.corpus else "replay")
+    if args.distill_from == "corpus" and not args.corpus:
+        p.error("--distill-from corpus needs --corpus DIR")
+    if args.distill_from == "replay" and args.corpus and not args.teacher:
+        p.error("--distill-from replay needs a --teacher run (a teacher trained on --corpus has no replay window)")
+    folder = Path(args.save) if args.save else None
+    if folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    if args.teacher or args.corpus:
+        source = None
+        if args.corpus:
+            try:
+                cpos, cmoves, cresults, cgame = corpus_positions(args.corpus)
+            except UserError as exc:
+                p.error(str(exc))
+            games = int(cgame.max()) + 1
+            held_games = max(1, round(args.held_out * games))
+            held = cgame >= games - held_games  # the last games of the folder
+            ctrain = cpos.take(torch.nonzero(~held).squeeze(1))
+            corpus_about = f"{len(ctrain)} positions of {games - held_games} games"
+        if args.teacher:
+            source = load_source(args.teacher)
+            teacher = source.net.eval()
+            info["teacher"] = f"{source.description} ({source.path})"
+        else:
+            print(f"teacher: resnet b6c64 on {corpus_about} of {args.corpus}", flush=True)
+            teacher = train_teacher(ctrain, cmoves[~held], cresults[~held], args.teacher_steps, args.teacher_batch,
+                                    args.teacher_lr, args.seed, augment=True, value_weight=args.teacher_value_weight)
+            if folder:
+                save_net(teacher, folder / "teacher.pt")
+            info["teacher"] = (f"resnet b6c64 trained here for {args.teacher_steps} AdamW steps of batch "
+                               f"{args.teacher_batch} (one random board symmetry per batch) on the moves and "
+                               f"results of {corpus_about} of `{args.corpus}`")
+        if args.corpus:
+            hpos, hmoves = cpos.take(torch.nonzero(held).squeeze(1)), cmoves[held]
+            engine_top1 = float((outputs_on(teacher, hpos)[0].argmax(-1) == hmoves).float().mean())
+            info["engine_top1"] = engine_top1
+            info["teacher"] += (f"; it predicts the engine's move on {engine_top1:.1%} of the {len(hpos)} positions "
+                                f"of {held_games} held-out game{'s' if held_games > 1 else ''}")
         test = search_positions(teacher, args.test, args.seed + 1, simulations=args.position_simulations)
         raw_test = raw_policy_positions(teacher, args.test, args.seed + 3)
         if args.distill_from == "replay":
             if source.positions is None:
-                p.error(f"{source.path} has no replay window; use --distill-from raw")
+                p.error(f"{source.path} has no replay window; use --distill-from raw (or corpus, with --corpus)")
             newest = source.positions.take(slice(-args.distill, None))
             # shuffled, so that the calibration and recalibration slices (its first positions) span the window
             dset = newest.take(torch.randperm(len(newest), generator=torch.Generator().manual_seed(args.seed)))
             origin = (f"the newest {len(dset)} of the {len(source.positions)} positions of the teacher run's replay "
                       "window (self-play with search; legal masks rebuilt from the stones)")
+        elif args.distill_from == "corpus":
+            order = torch.randperm(len(ctrain), generator=torch.Generator().manual_seed(args.seed))
+            dset = ctrain.take(order[:args.distill])
+            origin = (f"{len(dset)} positions drawn from the {corpus_about} the teacher learnt from (engine "
+                      "self-play)")
         else:
             dset = raw_policy_positions(teacher, args.distill, args.seed + 2)
             origin = f"{len(dset)} positions of separate raw-policy games"
@@ -368,9 +471,7 @@ def main() -> None:
     nets["resnet b6c64 50% channels cut"] = (sliced, sliced)
     saved["channels50"] = sliced
     times["pruning"] = time.time() - t0 - sum(times.values())
-    folder = Path(args.save) if args.save else None
     if folder:
-        folder.mkdir(parents=True, exist_ok=True)
         save_positions(folder / "calibration.npz", dset.planes[:2048].numpy(), dset.mask[:2048].numpy())
         save_positions(folder / "test.npz", test.planes.numpy(), test.mask.numpy())
         save_positions(folder / "raw_test.npz", raw_test.planes.numpy(), raw_test.mask.numpy())
@@ -457,7 +558,11 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
     flags = ["teacher", "threads", "train-threads", "distill-threads", "distill", "distill-from", "test",
              "position-simulations", "distill-steps", "distill-batch", "distill-lr", "temperature", "augment",
              "student", "finetune-steps", "recalibrate"]
-    if not args.get("teacher"):
+    if args.get("corpus"):
+        trained = [] if args.get("teacher") else ["teacher-steps", "teacher-batch", "teacher-lr",
+                                                  "teacher-value-weight", "held-out"]
+        flags = ["corpus"] + trained + flags
+    elif not args.get("teacher"):
         flags = ["train", "teacher-steps", "teacher-batch"] + [f for f in flags[1:] if f not in
                                                                  ("distill-from", "position-simulations")]
     command = "python benchmarks/nets_speed.py " + " ".join(

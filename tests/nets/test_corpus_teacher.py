@@ -1,0 +1,81 @@
+"""The compression benchmark's supervised teacher: engine games replayed into positions, and its training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from agents.compress.distill import outputs_on
+from benchmarks.nets_speed import corpus_positions, train_teacher, turn_batch
+from envs.go.coords import gtp_to_action
+from envs.go.sgf import GameRecord, save_sgf
+from envs.go.state import BLACK, WHITE, GoState
+from zoo.corpus import RANDOM_MOVES_PROPERTY
+from zoo.errors import UserError
+
+MOVES = ["E5", "C3", "G7", "C7", "G3", "E3", "E7", "C5", "G5", "pass"]
+
+
+def write_game(folder: Path, name: str, moves: list[str], result: str, random_moves: int) -> list[int]:
+    actions = [gtp_to_action(m.lower(), 9) for m in moves]
+    colours = [BLACK if i % 2 == 0 else WHITE for i in range(len(actions))]
+    record = GameRecord(size=9, komi=7.5, result=result, moves=list(zip(colours, actions, strict=True)))
+    record.properties[RANDOM_MOVES_PROPERTY] = [str(random_moves)]
+    save_sgf(folder / name, record)
+    return actions
+
+
+def test_corpus_positions_skip_the_random_opening_and_score_from_the_movers_view(tmp_path: Path) -> None:
+    first = write_game(tmp_path, "game-000000.sgf", MOVES, "W+3.5", random_moves=2)
+    second = write_game(tmp_path, "game-000001.sgf", MOVES[:4], "B+R", random_moves=0)
+    pos, moves, results, game = corpus_positions(tmp_path)
+    assert len(pos) == len(MOVES) - 2 + 4
+    assert moves.tolist() == first[2:] + second
+    assert game.tolist() == [0] * (len(MOVES) - 2) + [1] * 4
+    # game 0: white won; its first target is move 3 (black to play) -> -1, then alternating
+    assert results[: len(MOVES) - 2].tolist() == [-1.0 if i % 2 == 0 else 1.0 for i in range(len(MOVES) - 2)]
+    assert results[len(MOVES) - 2 :].tolist() == [1.0, -1.0, 1.0, -1.0]  # black won game 1, black moves first
+    assert bool(pos.mask[torch.arange(len(moves)), moves].all())  # every played move is legal where it was played
+    state = GoState.new(9, komi=7.5)
+    for a in first[:2]:
+        state.play(a)
+    np.testing.assert_array_equal(pos.planes[0].numpy(), state.features())
+    np.testing.assert_array_equal(pos.mask[0].numpy(), state.legal_mask())
+
+
+def test_corpus_positions_of_a_folder_without_games_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="holds no .sgf files"):
+        corpus_positions(tmp_path)
+
+
+@pytest.mark.parametrize("k", range(8))
+def test_a_turned_batch_carries_each_move_to_where_its_stone_lands(k: int) -> None:
+    moves = torch.tensor([0, 8, 40, 53, 80, 81])
+    planes = torch.zeros(len(moves), 17, 9, 9)
+    for i, a in enumerate(moves.tolist()):
+        if a < 81:
+            planes[i, 0, a // 9, a % 9] = 1.0  # a stone on the move's point
+    mask = torch.zeros(len(moves), 82, dtype=torch.bool)
+    mask[torch.arange(len(moves)), moves] = True
+    turned, turned_mask, turned_moves = turn_batch(planes, mask, moves, k)
+    for i in range(len(moves) - 1):
+        assert int(turned[i, 0].flatten().argmax()) == int(turned_moves[i])
+    assert int(turned_moves[-1]) == 81  # pass stays pass
+    assert bool(turned_mask[torch.arange(len(moves)), turned_moves].all())
+
+
+def test_the_teacher_learns_the_engine_moves_under_random_symmetries(tmp_path: Path) -> None:
+    for i in range(4):
+        write_game(tmp_path, f"game-{i:06d}.sgf", MOVES, "B+0.5" if i % 2 else "W+0.5", random_moves=0)
+    pos, moves, results, _ = corpus_positions(tmp_path)
+    torch.manual_seed(0)
+    untrained = train_teacher(pos, moves, results, steps=1, batch=8, lr=1e-9, seed=0, augment=True)
+    trained = train_teacher(pos, moves, results, steps=80, batch=8, lr=3e-3, seed=0, augment=True)
+
+    def accuracy(net: torch.nn.Module) -> float:
+        return float((outputs_on(net, pos)[0].argmax(-1) == moves).float().mean())
+
+    assert accuracy(trained) >= 0.6 > 0.2 > accuracy(untrained)
