@@ -160,6 +160,10 @@ def quantize_qat(net: Net, positions: Positions, steps: int = 200, batch_size: i
     loss_fn = loss_fn or (lambda s, t, m: distill_loss(s, t, m, temperature=1.0)[0])
     teacher = net.eval()
     model = copy.deepcopy(net).train().cpu()
+    modules = dict(model.named_modules())
+    for name in keep_fp32:
+        if name in modules:  # unknown names get _quantizer's error below
+            fold_batch_norms(modules[name])
     graph = export_graph(model, positions.planes[:batch_size])
     prepared = prepare_qat_pt2e(graph, _quantizer(net, keep_fp32, qat=True))
     move_exported_model_to_train(prepared)
@@ -173,6 +177,25 @@ def quantize_qat(net: Net, positions: Positions, steps: int = 200, batch_size: i
         opt.step()
     move_exported_model_to_eval(prepared)
     return _finish(prepared, net, "qat", compile)
+
+
+def fold_batch_norms(module: nn.Module) -> None:
+    """Fold every ``Conv2d -> BatchNorm2d`` pair inside ``module`` (consecutive children of a ``Sequential``, as
+    ``conv_norm_act`` builds them) into the conv, in place, with the norm's running statistics; the norm becomes
+    an ``Identity``. The eval-mode function is unchanged.
+
+    :func:`quantize_qat` does this to the modules it keeps in fp32: torchao's QAT conv + batch-norm fusion
+    (``prepare_qat_pt2e``) fails on a conv the quantizer leaves unannotated (IndexError in
+    ``_update_conv_input_qspec_map_after_replacement``, torchao 0.18), and inference folds those norms anyway."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        names = list(seq._modules)
+        for a, b in zip(names, names[1:], strict=False):
+            conv, norm = seq._modules[a], seq._modules[b]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                seq._modules[a] = fuse_conv_bn_eval(conv.eval(), norm.eval())
+                seq._modules[b] = nn.Identity()
 
 
 def _masked(out: object, mask: torch.Tensor, heads: str) -> object:

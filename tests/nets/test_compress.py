@@ -404,6 +404,22 @@ def test_int8_reference_graph_and_qat(trained: torch.nn.Module, positions9: Posi
     assert agreement(trained, qat, positions9, batch_size=64).top1 >= 0.9
 
 
+def test_folding_batch_norms_keeps_the_eval_function(trained: torch.nn.Module, positions9: Positions) -> None:
+    """What quantize_qat does to the modules it keeps fp32: every conv + batch norm pair of the policy head becomes
+    one conv with a bias, and the net's outputs stay the same."""
+    from agents.compress.quantize import fold_batch_norms
+
+    net = copy.deepcopy(trained).eval()
+    before = net(positions9.planes, positions9.mask)
+    fold_batch_norms(net.policy)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.policy.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.trunk.modules())  # only the named module
+    assert net.policy.conv[0].bias is not None
+    after = net(positions9.planes, positions9.mask)
+    legal = positions9.mask
+    assert torch.allclose(before[0][legal], after[0][legal], atol=1e-4) and torch.allclose(before[1], after[1])
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
