@@ -26,7 +26,8 @@
    each position (the teacher's outputs recomputed on each copy).
 4. For each: params, MACs/position, positions/second at batch 1 and 256, and top-1 move agreement / value error
    against the fp32 teacher on the test positions. ``--save DIR`` keeps the nets, positions and rows for
-   ``benchmarks/nets_strength.py`` (playing strength against the fp32 net), which adds its column to the report.
+   ``benchmarks/nets_strength.py`` (playing strength against the fp32 net), which adds its column to the report,
+   and for ``benchmarks/student_sweep.py`` (other student shapes distilled with the same recipe).
 """
 
 from __future__ import annotations
@@ -128,6 +129,20 @@ def corpus_positions(folder: str | Path, size: int = 9) -> tuple[Positions, torc
             state.play(action)
     pos = Positions(torch.from_numpy(np.stack(planes)).float(), torch.from_numpy(np.stack(masks)))
     return pos, torch.tensor(moves), torch.tensor(results), torch.tensor(owner)
+
+
+def held_out_games(game: torch.Tensor, share: float) -> tuple[torch.Tensor, int]:
+    """(mask of the positions of the last ``share`` of the games, at least one game; how many games that is), for
+    the game index of each position ``game (N,)`` that :func:`corpus_positions` gives."""
+    games = int(game.max()) + 1
+    held_games = max(1, round(share * games))
+    return game >= games - held_games, held_games
+
+
+def sample(pos: Positions, count: int, seed: int) -> Positions:
+    """``count`` of ``pos`` drawn without replacement in a random order (all of them, shuffled, if fewer)."""
+    order = torch.randperm(len(pos), generator=torch.Generator().manual_seed(seed))
+    return pos.take(order[:count])
 
 
 def turn_batch(planes: torch.Tensor, mask: torch.Tensor, moves: torch.Tensor, k: int
@@ -380,8 +395,7 @@ def main() -> None:
             except UserError as exc:
                 p.error(str(exc))
             games = int(cgame.max()) + 1
-            held_games = max(1, round(args.held_out * games))
-            held = cgame >= games - held_games  # the last games of the folder
+            held, held_games = held_out_games(cgame, args.held_out)
             ctrain = cpos.take(torch.nonzero(~held).squeeze(1))
             corpus_about = f"{len(ctrain)} positions of {games - held_games} games"
         if args.teacher:
@@ -414,8 +428,7 @@ def main() -> None:
             origin = (f"the newest {len(dset)} of the {len(source.positions)} positions of the teacher run's replay "
                       "window (self-play with search; legal masks rebuilt from the stones)")
         elif args.distill_from == "corpus":
-            order = torch.randperm(len(ctrain), generator=torch.Generator().manual_seed(args.seed))
-            dset = ctrain.take(order[:args.distill])
+            dset = sample(ctrain, args.distill, args.seed)
             origin = (f"{len(dset)} positions drawn from the {corpus_about} the teacher learnt from (engine "
                       "self-play)")
         else:

@@ -79,3 +79,69 @@ def test_the_teacher_learns_the_engine_moves_under_random_symmetries(tmp_path: P
         return float((outputs_on(net, pos)[0].argmax(-1) == moves).float().mean())
 
     assert accuracy(trained) >= 0.6 > 0.2 > accuracy(untrained)
+
+
+def test_student_specs_name_shape_expansion_excitation_and_temperature() -> None:
+    from benchmarks.student_sweep import parse_student
+
+    s = parse_student("b12c32-e6-se-t2")
+    assert s.config.size() == (12, 32) and s.config.expand == 6 and s.config.se and s.temperature == 2.0
+    plain = parse_student("b6c48")
+    assert plain.config.expand == 4 and not plain.config.se and plain.temperature == 1.0
+    for bad in ("b6", "b0c8", "b6c48-x", "mobilenet", "b6c48-t0"):
+        with pytest.raises(ValueError, match="expected bBcC"):
+            parse_student(bad)
+
+
+def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from agents.compress.positions import save_positions
+    from agents.nets import NetConfig, build_net
+    from agents.nets.checkpoint import save_net
+    from benchmarks import student_sweep
+
+    corpus, save = tmp_path / "corpus", tmp_path / "save"
+    corpus.mkdir()
+    save.mkdir()
+    for i in range(4):
+        write_game(corpus, f"game-{i:06d}.sgf", MOVES, "B+0.5", random_moves=0)
+    pos, _, _, _ = corpus_positions(corpus)
+    torch.manual_seed(0)
+    save_net(build_net(NetConfig(kind="resnet", blocks=1, channels=8), 17, 9, 82).eval(), save / "teacher.pt")
+    for name in ("test.npz", "raw_test.npz"):
+        save_positions(save / name, pos.planes.numpy(), pos.mask.numpy())
+    settings = {"distill_from": "corpus", "held_out": 0.25, "distill": 16, "seed": 0, "augment": 2,
+                "distill_batch": 8, "distill_lr": 3e-3}
+    (save / "rows.json").write_text(json.dumps({"args": settings}))
+    out = tmp_path / "students.md"
+    argv = ["student_sweep.py", "--save", str(save), "--corpus", str(corpus), "--students", "b1c8,b2c8-se-t2",
+            "--steps", "4", "--out", str(out)]
+    monkeypatch.setattr("sys.argv", argv)
+    student_sweep.main()
+    results = json.loads((save / "students.json").read_text())
+    assert set(results) == {"b1c8", "b2c8-se-t2"}
+    assert results["b2c8-se-t2"]["temperature"] == 2.0 and results["b1c8"]["steps"] == 4
+    assert results["b2c8-se-t2"]["macs"] > results["b1c8"]["macs"]
+    assert all(0.0 <= r["top1"] <= 1.0 for r in results.values())
+    assert "| mobilenet b1c8 |" in out.read_text() and "| mobilenet b2c8-se-t2 |" in out.read_text()
+    capsys.readouterr()
+    student_sweep.main()  # both done: nothing is distilled again
+    assert "teacher outputs" not in capsys.readouterr().out
+
+
+def test_the_student_sweep_without_a_benchmark_folder_says_what_to_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import student_sweep
+
+    monkeypatch.setattr("sys.argv", ["student_sweep.py", "--save", str(tmp_path), "--corpus", str(tmp_path),
+                                     "--students", "b6c48"])
+    with pytest.raises(SystemExit):
+        student_sweep.main()
+    assert "has no rows.json and teacher.pt; run benchmarks/nets_speed.py" in capsys.readouterr().err
+    monkeypatch.setattr("sys.argv", ["student_sweep.py", "--save", str(tmp_path), "--corpus", str(tmp_path),
+                                     "--students", "b6c48-q"])
+    with pytest.raises(SystemExit):
+        student_sweep.main()
+    assert "bad student 'b6c48-q'" in capsys.readouterr().err

@@ -1,0 +1,174 @@
+"""MobileNet students of one teacher side by side: which shape under a MAC budget follows it best, 9x9 Go, CPU.
+
+    python benchmarks/student_sweep.py --save DIR --corpus CORPUS --students b6c48,b6c48-se,b12c32 [--steps 1600]
+        [--threads 1] [--out reports/gnugo-teacher/students.md]
+
+Reads what ``benchmarks/nets_speed.py --corpus CORPUS --save DIR`` kept (the teacher and its two test sets) and
+its settings (``DIR/rows.json``: distillation positions, symmetric copies, held-out share, batch, learning rate,
+seed), rebuilds the same distillation set from ``CORPUS``, and distils each student in turn from scratch with the
+same recipe (:func:`agents.compress.distill`, warm-up then cosine decay over ``--steps``), so that the students
+differ only in shape and temperature. Each result goes to ``DIR/students.json`` as soon as it is done (a rerun
+skips the students already there; several processes may train different ``--students`` into one folder at once);
+then the report is written from all of them.
+
+A student is ``bBcC`` (B inverted-residual blocks of C channels) with optional suffixes: ``-eE`` (expansion E,
+default 4), ``-se`` (squeeze-excitation in every block, MobileNetV3) and ``-tT`` (distillation temperature T,
+default 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from agents.compress import agreement, distill
+from agents.compress.distill import outputs_on
+from agents.compress.positions import load_positions
+from agents.nets import NetConfig, build_net, count_macs, count_params
+from agents.nets.checkpoint import load_net
+from zoo.errors import UserError
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nets_speed import DistillProgress, corpus_positions, held_out_games, sample, symmetric_copies  # noqa: E402
+
+SPEC = re.compile(r"b(\d+)c(\d+)((?:-e\d+|-se|-t\d+(?:\.\d+)?)*)")
+SPEC_FORM = "bBcC[-eE][-se][-tT], e.g. b6c48, b12c32-e6, b6c48-se-t2"
+
+
+@dataclass(frozen=True)
+class Student:
+    """One student of the sweep: its net config and distillation temperature."""
+
+    name: str
+    config: NetConfig
+    temperature: float
+
+
+def parse_student(spec: str) -> Student:
+    """The :class:`Student` a spec names (see the module docstring); ``ValueError`` with the valid form otherwise."""
+    match = SPEC.fullmatch(spec)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise ValueError(f"bad student {spec!r}; expected {SPEC_FORM}")
+    expand, se, temperature = 4, False, 1.0
+    for part in filter(None, match[3].split("-")):
+        if part == "se":
+            se = True
+        elif part[0] == "e":
+            expand = int(part[1:])
+        else:
+            temperature = float(part[1:])
+    if expand < 1 or temperature <= 0:
+        raise ValueError(f"bad student {spec!r}: expansion must be >= 1 and temperature > 0; expected {SPEC_FORM}")
+    config = NetConfig(kind="mobilenet", blocks=int(match[1]), channels=int(match[2]), expand=expand, se=se)
+    return Student(spec, config, temperature)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--save", required=True, metavar="DIR", help="a nets_speed.py --corpus --save folder")
+    p.add_argument("--corpus", required=True, metavar="DIR", help="the SGF folder that run learnt from")
+    p.add_argument("--students", required=True, help=f"comma-separated students, each {SPEC_FORM}")
+    p.add_argument("--steps", type=int, default=1600, help="distillation steps of each student")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1: run a second process on the other core)")
+    p.add_argument("--out", default=str(ROOT / "reports" / "gnugo-teacher" / "students.md"))
+    args = p.parse_args()
+    try:
+        students = [parse_student(s) for s in args.students.split(",")]
+    except ValueError as exc:
+        p.error(str(exc))
+    folder = Path(args.save)
+    rows_file = folder / "rows.json"
+    if not rows_file.exists() or not (folder / "teacher.pt").exists():
+        p.error(f"{folder} has no rows.json and teacher.pt; run benchmarks/nets_speed.py --corpus ... --save {folder}")
+    run = json.loads(rows_file.read_text())["args"]
+    if run.get("distill_from") != "corpus":
+        p.error(f"{folder} was distilled from {run.get('distill_from')!r} positions; the sweep rebuilds corpus ones")
+    torch.set_num_threads(args.threads)
+    results_file = folder / "students.json"
+    done = json.loads(results_file.read_text()) if results_file.exists() else {}
+    todo = [s for s in students if done.get(s.name, {}).get("steps") != args.steps]
+    if todo:
+        try:
+            cpos, _, _, cgame = corpus_positions(args.corpus)
+        except UserError as exc:
+            p.error(str(exc))
+        held, _ = held_out_games(cgame, run["held_out"])
+        dset = sample(cpos.take(torch.nonzero(~held).squeeze(1)), run["distill"], run["seed"])
+        train = symmetric_copies(dset, run["augment"], run["seed"])
+        teacher = load_net(folder / "teacher.pt").eval()
+        test, raw_test = load_positions(folder / "test.npz"), load_positions(folder / "raw_test.npz")
+        example = test.planes[:1]
+        teacher_macs = count_macs(teacher, example)
+        print(f"teacher outputs on {len(train)} distillation positions ...", flush=True)
+        targets = outputs_on(teacher, train)
+    for student in todo:
+        torch.manual_seed(run["seed"])
+        net = build_net(student.config, 17, 9, 82)
+        macs = count_macs(net, example)
+        print(f"{student.name}: {macs / 1e6:.1f} M MACs (1/{teacher_macs / macs:.1f} of the teacher's)", flush=True)
+        start = time.time()
+        losses = distill(teacher, net, train, args.steps, run["distill_batch"], run["distill_lr"],
+                         temperature=student.temperature, seed=run["seed"], warmup=min(100, args.steps // 10),
+                         targets=targets, callback=DistillProgress(teacher, net, test, args.steps))
+        seconds = time.time() - start
+        a = agreement(teacher, net, test)
+        done = json.loads(results_file.read_text()) if results_file.exists() else {}  # another process may write
+        done[student.name] = {
+            "params": count_params(net), "macs": macs, "teacher_macs": teacher_macs, "top1": a.top1,
+            "top1_raw": agreement(teacher, net, raw_test).top1, "kl": a.kl, "value_mae": a.value_mae,
+            "loss": sum(losses[-20:]) / len(losses[-20:]), "steps": args.steps, "seconds": seconds,
+            "threads": args.threads, "temperature": student.temperature}
+        results_file.write_text(json.dumps(done, indent=1) + "\n")
+        print(f"{student.name}: top-1 {a.top1:.3f}, KL {a.kl:.4f}, value MAE {a.value_mae:.4f} ({seconds:.0f} s)",
+              flush=True)
+    write_report(Path(args.out), done, run, args)
+
+
+def write_report(path: Path, results: dict, run: dict, args: argparse.Namespace) -> None:
+    """The students table, best top-1 first, with the recipe they share and the command."""
+    lines = ["| student | params | MACs/position | MACs / teacher's | T | steps | top-1 agreement "
+             "| top-1, raw-policy positions | policy KL | value MAE | steps/s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in sorted(results.items(), key=lambda kv: -kv[1]["top1"]):
+        lines.append(f"| mobilenet {name} | {r['params']:,} | {r['macs'] / 1e6:.1f} M | "
+                     f"1/{r['teacher_macs'] / r['macs']:.1f} | {r['temperature']:g} | {r['steps']} | {r['top1']:.1%} "
+                     f"| {r['top1_raw']:.1%} | {r['kl']:.4f} | {r['value_mae']:.4f} | "
+                     f"{r['steps'] / r['seconds']:.2f} |")
+    within = [r["top1"] for r in results.values() if r["teacher_macs"] / r["macs"] >= 3]
+    best = max(within, default=float("nan"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(REPORT.format(table="\n".join(lines), run=run, best=best, save=args.save, corpus=args.corpus,
+                                  names=",".join(results), steps=args.steps, threads=args.threads))
+    print("\n".join(lines))
+    print(f"wrote {path}")
+
+
+REPORT = """# MobileNet students of the GNU Go teacher (9x9, CPU)
+
+Command: `python benchmarks/student_sweep.py --save {save} --corpus {corpus} --students {names} --steps {steps}
+--threads {threads}` (students may be split over several processes writing into one folder).
+
+{table}
+
+- Teacher, test positions and agreement measures: those of [nets.md](nets.md) (resnet b6c64 trained on GNU Go's
+  games; top-1 agreement on positions of its own search games).
+- Recipe shared by every student, read from that run: {run[distill]} distillation positions from the corpus games
+  the teacher learnt from, {run[augment]} symmetric copies of each, batch {run[distill_batch]}, Adam, peak lr
+  {run[distill_lr]}, 100 warm-up steps then cosine decay to 0, KL on the policy at temperature T (times T^2) plus
+  value MSE, seed {run[seed]}. Students differ only in shape (bBcC: B inverted-residual blocks of C channels, e:
+  expansion, default 4; se: squeeze-excitation) and T.
+- Best top-1 agreement within the 3x MAC budget (>= 3x fewer MACs than the teacher): {best:.1%}; the issue's
+  target is 90%.
+"""
+
+
+if __name__ == "__main__":
+    main()
