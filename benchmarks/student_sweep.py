@@ -8,8 +8,8 @@ its settings (``DIR/rows.json``: distillation positions, symmetric copies, held-
 seed), rebuilds the same distillation set from ``CORPUS``, and distils each student in turn from scratch with the
 same recipe (:func:`agents.compress.distill`, warm-up then cosine decay over ``--steps``), so that the students
 differ only in shape and temperature. Each result goes to ``DIR/students.json`` as soon as it is done (a rerun
-skips the students already there; several processes may train different ``--students`` into one folder at once);
-then the report is written from all of them.
+skips the students already there for the same ``teacher.pt``; several processes may train different
+``--students`` into one folder at once); then the report is written from all of them.
 
 A student is ``bBcC`` (B inverted-residual blocks of C channels) with optional suffixes: ``-eE`` (expansion E,
 default 4), ``-se`` (squeeze-excitation in every block, MobileNetV3) and ``-tT`` (distillation temperature T,
@@ -19,6 +19,7 @@ default 1).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -93,7 +94,8 @@ def main() -> None:
         p.error(f"{folder} was distilled from {run.get('distill_from')!r} positions; the sweep rebuilds corpus ones")
     torch.set_num_threads(args.threads)
     results_file = folder / "students.json"
-    done = json.loads(results_file.read_text()) if results_file.exists() else {}
+    teacher_id = hashlib.sha256((folder / "teacher.pt").read_bytes()).hexdigest()[:16]
+    done = read_results(results_file, teacher_id)
     todo = [s for s in students if done.get(s.name, {}).get("steps") != args.steps]
     if todo:
         try:
@@ -120,16 +122,23 @@ def main() -> None:
                          targets=targets, callback=DistillProgress(teacher, net, test, args.steps))
         seconds = time.time() - start
         a = agreement(teacher, net, test)
-        done = json.loads(results_file.read_text()) if results_file.exists() else {}  # another process may write
+        done = read_results(results_file, teacher_id)  # another process may have written since
         done[student.name] = {
             "params": count_params(net), "macs": macs, "teacher_macs": teacher_macs, "top1": a.top1,
             "top1_raw": agreement(teacher, net, raw_test).top1, "kl": a.kl, "value_mae": a.value_mae,
             "loss": sum(losses[-20:]) / len(losses[-20:]), "steps": args.steps, "seconds": seconds,
-            "threads": args.threads, "temperature": student.temperature}
+            "threads": args.threads, "temperature": student.temperature, "teacher": teacher_id}
         results_file.write_text(json.dumps(done, indent=1) + "\n")
         print(f"{student.name}: top-1 {a.top1:.3f}, KL {a.kl:.4f}, value MAE {a.value_mae:.4f} ({seconds:.0f} s)",
               flush=True)
     write_report(Path(args.out), done, run, args)
+
+
+def read_results(path: Path, teacher_id: str) -> dict:
+    """The students of ``path`` (``students.json``) distilled from the teacher whose ``teacher.pt`` hashes to
+    ``teacher_id``; those of an earlier teacher in the folder are dropped."""
+    results = json.loads(path.read_text()) if path.exists() else {}
+    return {name: r for name, r in results.items() if r.get("teacher") == teacher_id}
 
 
 def write_report(path: Path, results: dict, run: dict, args: argparse.Namespace) -> None:

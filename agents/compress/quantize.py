@@ -149,7 +149,8 @@ def quantize_qat(net: Net, positions: Positions, steps: int = 200, batch_size: i
     modules in ``keep_fp32`` stay fp32, as in :func:`quantize_int8`).
 
     The target is the fp32 net's own outputs on ``positions`` (``loss_fn(student_out, teacher_out, mask)``;
-    default: the distillation loss at temperature 1), so no labels are needed.
+    default: the distillation loss at temperature 1), so no labels are needed. The batch norms of the
+    ``keep_fp32`` modules are folded into their convs first (:func:`fold_batch_norms`).
     """
     from torchao.quantization.pt2e import move_exported_model_to_eval, move_exported_model_to_train
     from torchao.quantization.pt2e.quantize_pt2e import prepare_qat_pt2e

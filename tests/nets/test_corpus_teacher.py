@@ -129,6 +129,12 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
     capsys.readouterr()
     student_sweep.main()  # both done: nothing is distilled again
     assert "teacher outputs" not in capsys.readouterr().out
+    torch.manual_seed(1)  # a new teacher in the folder: its students are distilled afresh
+    save_net(build_net(NetConfig(kind="resnet", blocks=1, channels=8), 17, 9, 82).eval(), save / "teacher.pt")
+    monkeypatch.setattr("sys.argv", argv[:6] + ["b1c8"] + argv[7:])
+    student_sweep.main()
+    assert "teacher outputs" in capsys.readouterr().out
+    assert set(json.loads((save / "students.json").read_text())) == {"b1c8"}
 
 
 def test_the_student_sweep_without_a_benchmark_folder_says_what_to_run(
