@@ -33,7 +33,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -58,9 +57,8 @@ from envs.go.batch import GoBatch
 from envs.go.features import symmetry_planes, symmetry_policy
 from envs.go.game import GoGame
 from envs.go.opponents import capture_moves, capture_policy, fills_own_eye, saving_moves
-from envs.go.sgf import record_to_state
 from envs.go.state import BLACK, GoState
-from zoo.corpus import RANDOM_MOVES_PROPERTY, load_sgf_folder
+from zoo.corpus import load_sgf_folder, replay_targets
 from zoo.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,21 +110,16 @@ def corpus_positions(folder: str | Path, size: int = 9) -> tuple[Positions, torc
     (root property ``ZR``): (positions with exact legal masks, the move played (N,), the game's result from the
     mover's view (N,) in {-1, 0, 1}, the index of its game (N,)). Raises ``UserError`` for a folder with no usable
     game (see ``zoo.corpus.load_sgf_folder``)."""
-    corpus = load_sgf_folder(folder, size)
+    records = load_sgf_folder(folder, size).records
+    winners = [BLACK if r == "B" else -BLACK if r == "W" else 0
+               for r in ((record.result or "0")[:1].upper() for record in records)]
     planes, masks, moves, results, owner = [], [], [], [], []
-    for i, record in enumerate(corpus.records):
-        skip = int(record.properties.get(RANDOM_MOVES_PROPERTY, ["0"])[0] or 0)
-        result = (record.result or "0")[:1].upper()
-        winner = BLACK if result == "B" else -BLACK if result == "W" else 0
-        state = record_to_state(dataclasses.replace(record, moves=[]), history=8)
-        for number, (_, action) in enumerate(record.moves):
-            if number >= skip:
-                planes.append(state.features())
-                masks.append(state.legal_mask())
-                moves.append(action)
-                results.append(float(winner * state.to_play))
-                owner.append(i)
-            state.play(action)
+    for i, state, action in replay_targets(records, history=8):
+        planes.append(state.features())
+        masks.append(state.legal_mask())
+        moves.append(action)
+        results.append(float(winners[i] * state.to_play))
+        owner.append(i)
     pos = Positions(torch.from_numpy(np.stack(planes)).float(), torch.from_numpy(np.stack(masks)))
     return pos, torch.tensor(moves), torch.tensor(results), torch.tensor(owner)
 

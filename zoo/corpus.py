@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,29 +113,37 @@ def load_sgf_folder(folder: str | Path, size: int) -> Corpus:
     return Corpus(records, paths, skipped)
 
 
-def positions(records: list[GameRecord], game: GoGame,
-              progress: Callable[[int], None] | None = None) -> Positions:
-    """Replay ``records`` (usable ones, see :func:`load_sgf_folder`) into training :class:`Positions`.
-
-    Every move after the random opening (root property ``ZR``) is a target, passes included; setup stones are
-    placed first. ``progress(i)`` is called after game ``i``.
-    """
-    planes, actions, feats, owner = [], [], [], []
+def replay_targets(records: list[GameRecord], history: int = 8,
+                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, GoState, int]]:
+    """(game index, position before the move, the move) for every move of ``records`` (usable ones, see
+    :func:`load_sgf_folder`) after the random opening (root property ``ZR``), passes included; setup stones are
+    placed first. The position is played on after the consumer resumes: read from it before asking for the
+    next. ``progress(i)`` is called after game ``i``."""
     for i, record in enumerate(records):
         skip = int(record.properties.get(RANDOM_MOVES_PROPERTY, ["0"])[0] or 0)
         start = GameRecord(size=record.size, komi=record.komi, setup_black=record.setup_black,
                            setup_white=record.setup_white, first_player=record.first_player,
                            moves=record.moves[:0])
-        state = record_to_state(start, history=game.history)
+        state = record_to_state(start, history=history)
         for number, (_, action) in enumerate(record.moves):
             if number >= skip:
-                planes.append(state.features().astype(np.uint8))
-                actions.append(action)
-                feats.append(game.move_features([state])[0])
-                owner.append(i)
+                yield i, state, action
             state.play(action)
         if progress is not None:
             progress(i)
+
+
+def positions(records: list[GameRecord], game: GoGame,
+              progress: Callable[[int], None] | None = None) -> Positions:
+    """Replay ``records`` (usable ones, see :func:`load_sgf_folder`) into training :class:`Positions`: every
+    target of :func:`replay_targets`. ``progress(i)`` is called after game ``i``.
+    """
+    planes, actions, feats, owner = [], [], [], []
+    for i, state, action in replay_targets(records, game.history, progress):
+        planes.append(state.features().astype(np.uint8))
+        actions.append(action)
+        feats.append(game.move_features([state])[0])
+        owner.append(i)
     if not actions:
         raise UserError("the games hold no moves to learn from")
     return Positions(np.stack(planes), np.asarray(actions, np.int64), np.stack(feats), np.asarray(owner, np.int64))
