@@ -517,12 +517,17 @@ class DistillProgress:
     def __init__(self, teacher: torch.nn.Module, student: torch.nn.Module, held_out: Positions, steps: int) -> None:
         self.teacher, self.student, self.held_out, self.steps = teacher, student, held_out, steps
         self.every, self.start, self.losses = max(steps // 20, 1), time.time(), []
+        self.first: int | None = None  # the step before the first one seen (> 0 in a resumed run)
+        self.last = 0
 
     def __call__(self, step: int, loss: float) -> None:
         self.losses.append(loss)
+        if self.first is None:
+            self.first = step - 1
+        self.last = step
         if step % self.every and step != self.steps:
             return
-        rate = step / (time.time() - self.start)
+        rate = (step - self.first) / (time.time() - self.start)
         top1 = agreement(self.teacher, self.student, self.held_out).top1
         print(f"  distill step {step}/{self.steps}: loss {np.mean(self.losses[-self.every:]):.4f}, {rate:.2f} steps/s, "
               f"ETA {(self.steps - step) / rate / 60:.1f} min, held-out top-1 {top1:.3f}", flush=True)

@@ -7,9 +7,11 @@ Reads what ``benchmarks/nets_speed.py --corpus CORPUS --save DIR`` kept (the tea
 its settings (``DIR/rows.json``: distillation positions, symmetric copies, held-out share, batch, learning rate,
 seed), rebuilds the same distillation set from ``CORPUS``, and distils each student in turn from scratch with the
 same recipe (:func:`agents.compress.distill`, warm-up then cosine decay over ``--steps``), so that the students
-differ only in shape and temperature. Each result goes to ``DIR/students.json`` as soon as it is done (a rerun
-skips the students already there for the same ``teacher.pt``; several processes may train different
-``--students`` into one folder at once); then the report is written from all of them.
+differ only in shape and temperature. Each result goes to ``DIR/students.json`` as soon as it is done, keyed
+by student and steps (a rerun skips the students already there for the same ``teacher.pt`` and steps; several
+processes may train different ``--students`` into one folder at once); then the report is written from all of
+them. A distillation in progress keeps its state in ``DIR/student-NAME-STEPS-TEACHER.state.pt`` (every 200 steps,
+and on Ctrl-C): the same command resumes it.
 
 A student is ``bBcC`` (B inverted-residual blocks of C channels) with optional suffixes: ``-eE`` (expansion E,
 default 4), ``-se`` (squeeze-excitation in every block, MobileNetV3) and ``-tT`` (distillation temperature T,
@@ -96,7 +98,7 @@ def main() -> None:
     results_file = folder / "students.json"
     teacher_id = hashlib.sha256((folder / "teacher.pt").read_bytes()).hexdigest()[:16]
     done = read_results(results_file, teacher_id)
-    todo = [s for s in students if done.get(s.name, {}).get("steps") != args.steps]
+    todo = [s for s in students if result_key(s.name, args.steps) not in done]
     if todo:
         try:
             cpos, _, _, cgame = corpus_positions(args.corpus)
@@ -116,22 +118,38 @@ def main() -> None:
         net = build_net(student.config, 17, 9, 82)
         macs = count_macs(net, example)
         print(f"{student.name}: {macs / 1e6:.1f} M MACs (1/{teacher_macs / macs:.1f} of the teacher's)", flush=True)
+        state = folder / f"student-{student.name}-{args.steps}-{teacher_id[:8]}.state.pt"
+        progress = DistillProgress(teacher, net, test, args.steps)
         start = time.time()
-        losses = distill(teacher, net, train, args.steps, run["distill_batch"], run["distill_lr"],
-                         temperature=student.temperature, seed=run["seed"], warmup=min(100, args.steps // 10),
-                         targets=targets, callback=DistillProgress(teacher, net, test, args.steps))
+        try:
+            losses = distill(teacher, net, train, args.steps, run["distill_batch"], run["distill_lr"],
+                             temperature=student.temperature, seed=run["seed"], warmup=min(100, args.steps // 10),
+                             targets=targets, callback=progress, state_file=state, save_every=200)
+        except KeyboardInterrupt:
+            print(f"interrupted: {student.name} saved at step {progress.last} of {args.steps} in {state}; "
+                  "run the same command to resume", file=sys.stderr)
+            sys.exit(130)
+        except ValueError as exc:  # an unreadable state file
+            p.error(str(exc))
         seconds = time.time() - start
+        trained = args.steps - (progress.first if progress.first is not None else args.steps)
         a = agreement(teacher, net, test)
         done = read_results(results_file, teacher_id)  # another process may have written since
-        done[student.name] = {
-            "params": count_params(net), "macs": macs, "teacher_macs": teacher_macs, "top1": a.top1,
-            "top1_raw": agreement(teacher, net, raw_test).top1, "kl": a.kl, "value_mae": a.value_mae,
-            "loss": sum(losses[-20:]) / len(losses[-20:]), "steps": args.steps, "seconds": seconds,
-            "threads": args.threads, "temperature": student.temperature, "teacher": teacher_id}
+        done[result_key(student.name, args.steps)] = {
+            "name": student.name, "params": count_params(net), "macs": macs, "teacher_macs": teacher_macs,
+            "top1": a.top1, "top1_raw": agreement(teacher, net, raw_test).top1, "kl": a.kl,
+            "value_mae": a.value_mae, "loss": sum(losses[-20:]) / len(losses[-20:]), "steps": args.steps,
+            "steps_per_s": trained / seconds if trained else None, "threads": args.threads,
+            "temperature": student.temperature, "teacher": teacher_id}
         results_file.write_text(json.dumps(done, indent=1) + "\n")
         print(f"{student.name}: top-1 {a.top1:.3f}, KL {a.kl:.4f}, value MAE {a.value_mae:.4f} ({seconds:.0f} s)",
               flush=True)
     write_report(Path(args.out), done, run, args)
+
+
+def result_key(name: str, steps: int) -> str:
+    """The key of a student's result in ``students.json``: its spec and steps, e.g. ``b6c48-t2/1600``."""
+    return f"{name}/{steps}"
 
 
 def read_results(path: Path, teacher_id: str) -> dict:
@@ -142,28 +160,34 @@ def read_results(path: Path, teacher_id: str) -> dict:
 
 
 def write_report(path: Path, results: dict, run: dict, args: argparse.Namespace) -> None:
-    """The students table, best top-1 first, with the recipe they share and the command."""
+    """The students table, best top-1 first, with the recipe they share and the commands."""
     lines = ["| student | params | MACs/position | MACs / teacher's | T | steps | top-1 agreement "
              "| top-1, raw-policy positions | policy KL | value MAE | steps/s |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, r in sorted(results.items(), key=lambda kv: -kv[1]["top1"]):
-        lines.append(f"| mobilenet {name} | {r['params']:,} | {r['macs'] / 1e6:.1f} M | "
+    runs: dict[tuple[int, int], list[str]] = {}
+    for r in sorted(results.values(), key=lambda r: -r["top1"]):
+        rate = "-" if r["steps_per_s"] is None else f"{r['steps_per_s']:.2f} ({r['threads']} thread" \
+            f"{'s' if r['threads'] > 1 else ''})"
+        lines.append(f"| mobilenet {r['name']} | {r['params']:,} | {r['macs'] / 1e6:.1f} M | "
                      f"1/{r['teacher_macs'] / r['macs']:.1f} | {r['temperature']:g} | {r['steps']} | {r['top1']:.1%} "
-                     f"| {r['top1_raw']:.1%} | {r['kl']:.4f} | {r['value_mae']:.4f} | "
-                     f"{r['steps'] / r['seconds']:.2f} |")
+                     f"| {r['top1_raw']:.1%} | {r['kl']:.4f} | {r['value_mae']:.4f} | {rate} |")
+        runs.setdefault((r["steps"], r["threads"]), []).append(r["name"])
+    commands = "\n".join(f"    python benchmarks/student_sweep.py --save {args.save} --corpus {args.corpus} "
+                         f"--students {','.join(names)} --steps {steps} --threads {threads}"
+                         for (steps, threads), names in sorted(runs.items()))
     within = [r["top1"] for r in results.values() if r["teacher_macs"] / r["macs"] >= 3]
     best = max(within, default=float("nan"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(REPORT.format(table="\n".join(lines), run=run, best=best, save=args.save, corpus=args.corpus,
-                                  names=",".join(results), steps=args.steps, threads=args.threads))
+    path.write_text(REPORT.format(table="\n".join(lines), run=run, best=best, commands=commands))
     print("\n".join(lines))
     print(f"wrote {path}")
 
 
 REPORT = """# MobileNet students of the GNU Go teacher (9x9, CPU)
 
-Command: `python benchmarks/student_sweep.py --save {save} --corpus {corpus} --students {names} --steps {steps}
---threads {threads}` (students may be split over several processes writing into one folder).
+Commands (students of one command may be split over several processes writing into one folder):
+
+{commands}
 
 {table}
 

@@ -9,6 +9,9 @@ layer and the reason, and the fp32 net stays usable. The CLI is ``python -m agen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -39,7 +42,8 @@ def student_for(teacher: Net, cfg: CompressConfig) -> Net:
 
 
 def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, device: str = "cpu",
-             seed: int = 0) -> nn.Module:
+             seed: int = 0, callback: Callable[[int, float], None] | None = None,
+             state_file: Path | None = None) -> nn.Module:
     """Apply ``cfg.method`` to a trained ``net``; the result has ``net``'s ``forward(x, mask=None)``.
 
     ``positions``: real positions (planes and legal masks) for calibration, QAT, fine-tuning and distillation.
@@ -48,7 +52,8 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
     out (a smaller, faster :class:`Net`) for ``structure="channels"``: after each pruning round its batch-norm
     statistics are recalibrated on ``positions`` and, when ``cfg.steps > 0``, the unpruned net's outputs are
     distilled into it (batch norm frozen, cosine learning rate from ``cfg.lr``), then the statistics are
-    recalibrated again.
+    recalibrated again. ``callback`` and ``state_file`` go to :func:`distill` for ``method="distill"`` (a
+    progress display; a resumable run, see there).
     """
     if cfg.method in NEEDS_POSITIONS or (cfg.method == "prune" and cfg.steps > 0):
         if positions is None:
@@ -76,7 +81,8 @@ def compress(net: Net, cfg: CompressConfig, positions: Positions | None = None, 
                            finetune if cfg.steps > 0 else None, calibration=positions)
         return slice_pruned(pruned) if cfg.structure == "channels" else pruned
     student = student_for(net, cfg)
-    distill(net, student, positions, cfg.steps, cfg.batch_size, cfg.lr, cfg.temperature, cfg.value_weight, seed)
+    distill(net, student, positions, cfg.steps, cfg.batch_size, cfg.lr, cfg.temperature, cfg.value_weight, seed,
+            callback=callback, state_file=state_file)
     return student
 
 

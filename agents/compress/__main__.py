@@ -11,15 +11,20 @@
 (N, A); without it a run checkpoint's replay window is used, and for a bare net checkpoint random boards stand
 in, which says little), ``seed=``, ``threads=`` and any ``CompressConfig`` field. Each command prints how closely
 the result follows the input net (top-1 move agreement, value error) on the positions.
+
+``distill`` shows a progress bar (steps/s, ETA, loss) and, with ``out=``, keeps its state in ``OUT.state.pt``
+every 500 steps and on Ctrl-C: the same command resumes it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agents.compress import CompressConfig, agreement, compress, sparsity_report
 from agents.compress.export import export_onnx, onnx_net, quantize_onnx
@@ -100,7 +105,8 @@ def run(argv: list[str]) -> None:
         result = onnx_net(out, net)
         print(f"wrote {out}")
     else:
-        result = compress(net, cfg, positions, seed=seed)
+        result = distill_with_bar(net, cfg, positions, seed, own.get("out")) if command == "distill" else \
+            compress(net, cfg, positions, seed=seed)
         if command == "prune":
             make_permanent(result)
             print("sparsity per layer:", {k: round(v, 3) for k, v in sparsity_report(result).items()})
@@ -114,6 +120,47 @@ def run(argv: list[str]) -> None:
         a = agreement(net, result, test)
         print(f"{command} ({cfg.method}): top-1 agreement {a.top1:.3f}, value MAE {a.value_mae:.4f}, "
               f"policy KL {a.kl:.4f} on {len(test)} positions")
+
+
+def distill_with_bar(net: torch.nn.Module, cfg: CompressConfig, positions: object, seed: int,
+                     out: str | None) -> torch.nn.Module:
+    """The distilled student, with a progress bar; resumable from ``OUT.state.pt`` when ``out`` is given. Ctrl-C
+    saves (with ``out``), says how to resume and exits with status 130."""
+    state = Path(out + ".state.pt") if out else None
+    with DistillBar(cfg.steps) as bar:
+        try:
+            return compress(net, cfg, positions, seed=seed, callback=bar.update, state_file=state)
+        except KeyboardInterrupt:
+            where = f"saved in {state}; run the same command to resume" if state else "nothing saved (no out=)"
+    print(f"interrupted at step {bar.step} of {cfg.steps}: {where}", file=sys.stderr)
+    sys.exit(130)
+
+
+class DistillBar:
+    """Progress of a distillation (``with DistillBar(steps) as bar: ... callback=bar.update``): a bar with the
+    step, steps/s, ETA and the mean loss of the last 50 steps; a resumed run starts at its saved step."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps, self.step, self.losses = steps, 0, []
+        self.progress = Progress(TextColumn("distill"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]} steps/s eta"), TimeRemainingColumn(),
+                                 TextColumn("loss {task.fields[loss]}"))
+        self.task = self.progress.add_task("distill", total=steps, rate="-", loss="-")
+
+    def __enter__(self) -> DistillBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, step: int, loss: float) -> None:
+        """``distill`` callback: step ``step`` (1-based) ended with ``loss``."""
+        self.step = step
+        self.losses = (self.losses + [loss])[-50:]
+        speed = self.progress.tasks[0].speed
+        self.progress.update(self.task, completed=step, rate="-" if speed is None else f"{speed:.1f}",
+                             loss=f"{sum(self.losses) / len(self.losses):.4f}")
 
 
 def main() -> None:

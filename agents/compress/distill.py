@@ -11,8 +11,12 @@ that 0 * log 0 terms stay 0). There is no framework API for this: it is a loss a
 from __future__ import annotations
 
 import math
+import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
@@ -102,7 +106,8 @@ def _set_norm_eval(net: nn.Module) -> None:
 def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps: int = 1000,
             batch_size: int = 256, lr: float = 1e-3, temperature: float = 2.0, value_weight: float = 1.0,
             seed: int = 0, schedule: str = "cosine", warmup: int = 0, freeze_norm: bool = False,
-            targets: object | None = None, callback: Callable[[int, float], None] | None = None) -> list[float]:
+            targets: object | None = None, callback: Callable[[int, float], None] | None = None,
+            state_file: Path | None = None, save_every: int = 500) -> list[float]:
     """Train ``student`` in place (Adam, ``steps`` minibatches) to match ``teacher`` on ``positions``.
 
     The teacher's outputs are computed once (eval mode, no gradients) and reused every epoch; pass them as
@@ -114,6 +119,13 @@ def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps:
     :func:`agents.compress.prune.recalibrate_norm`). ``callback(step, loss)`` runs after every step (1-based
     step; e.g. a progress line, or a held-out check: it may switch the student to eval mode, training resumes in
     train mode). Returns the loss of each step; the student is left in eval mode.
+
+    ``state_file``: keep the run resumable there. Every ``save_every`` steps, and when Ctrl-C (SIGINT) arrives
+    (the step in progress is finished first, then ``KeyboardInterrupt`` is raised), the student's and the
+    optimiser's state, the schedule, the data order and the losses so far are written to it; a later call with
+    the same file and settings (and the same student shape) resumes from the saved step and ends with the same
+    student as an uninterrupted run. The file is removed when the run completes; a file of other settings raises
+    ``ValueError`` naming them.
     """
     if schedule not in ("cosine", "constant"):
         raise ValueError(f"unknown learning-rate schedule {schedule!r}; valid: cosine, constant")
@@ -141,8 +153,19 @@ def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps:
     generator = torch.Generator().manual_seed(seed)
     n = len(positions)
     order, cursor = torch.randperm(n, generator=generator), 0
-    with channels_last(student) as layout:
-        for _ in range(steps):
+    settings = {"steps": steps, "batch_size": batch_size, "lr": lr, "temperature": temperature,
+                "value_weight": value_weight, "seed": seed, "schedule": schedule, "warmup": warmup,
+                "freeze_norm": freeze_norm, "positions": n,
+                "student": {k: tuple(v.shape) for k, v in student.state_dict().items()}}
+    if state_file is not None and Path(state_file).exists():
+        history, order, cursor = _resume(Path(state_file), settings, student, opt, sched, generator)
+        train_mode()
+
+    def save() -> None:
+        _save_state(Path(state_file), settings, student, opt, sched, generator, history, order, cursor)
+
+    with channels_last(student) as layout, _deferred_interrupt(state_file is not None) as interrupted:
+        while len(history) < steps:
             if cursor + min(batch_size, n) > n:
                 order, cursor = torch.randperm(n, generator=generator), 0
             idx = order[cursor:cursor + batch_size]
@@ -159,8 +182,72 @@ def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps:
             if callback is not None:
                 callback(len(history), history[-1])
                 train_mode()
+            if state_file is not None and interrupted():
+                save()
+                raise KeyboardInterrupt
+            if state_file is not None and len(history) % save_every == 0 and len(history) < steps:
+                save()
+    if state_file is not None:
+        Path(state_file).unlink(missing_ok=True)
     student.eval()
     return history
+
+
+@contextmanager
+def _deferred_interrupt(active: bool) -> Iterator[Callable[[], bool]]:
+    """While active (and in the main thread), a first Ctrl-C sets a flag instead of raising (a second one raises
+    at once); yields the flag's reader."""
+    flag = [False]
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield lambda: flag[0]
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if flag[0]:
+            raise KeyboardInterrupt
+        flag[0] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: flag[0]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _save_state(path: Path, settings: dict, student: nn.Module, opt: torch.optim.Optimizer,
+                sched: torch.optim.lr_scheduler.LRScheduler, generator: torch.Generator, history: list[float],
+                order: torch.Tensor, cursor: int) -> None:
+    """Write a distillation's state to ``path`` atomically (a partial file never replaces a good one)."""
+    state = {"format": "zoo-distill-state-1", "settings": settings,
+             "student": {k: v.contiguous() for k, v in student.state_dict().items()},
+             "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "generator": generator.get_state(),
+             "history": history, "order": order, "cursor": cursor}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _resume(path: Path, settings: dict, student: nn.Module, opt: torch.optim.Optimizer,
+            sched: torch.optim.lr_scheduler.LRScheduler, generator: torch.Generator
+            ) -> tuple[list[float], torch.Tensor, int]:
+    """Load the state :func:`_save_state` wrote into the run's objects; (history, order, cursor)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        saved = state["settings"]
+    except Exception as exc:  # a truncated or foreign file: say which, keep it for inspection
+        raise ValueError(f"{path}: not a readable distillation state ({type(exc).__name__}); "
+                         "delete it to start the distillation afresh") from None
+    saved["student"] = {k: tuple(v) for k, v in saved["student"].items()}
+    if saved != settings:
+        differ = sorted(k for k in settings if saved.get(k) != settings[k])
+        raise ValueError(f"{path}: a distillation state of other settings ({', '.join(differ)} differ); "
+                         "delete it to start afresh, or rerun with the settings it was saved with")
+    student.load_state_dict(state["student"])
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    generator.set_state(state["generator"])
+    return list(state["history"]), state["order"], int(state["cursor"])
 
 
 class Agreement(NamedTuple):

@@ -235,6 +235,48 @@ def test_distillation_lowers_the_students_kl(trained: torch.nn.Module, positions
     assert after < 0.5 * before and np.mean(losses[-5:]) < np.mean(losses[:5])
 
 
+def test_an_interrupted_distillation_resumes_to_the_same_student(
+        trained: torch.nn.Module, positions9: Positions, tmp_path: Path) -> None:
+    """Ctrl-C during a distillation with a state file finishes the step, saves and raises KeyboardInterrupt; the
+    same call again resumes there and ends with the student and losses of an uninterrupted run."""
+    import os
+    import signal
+
+    data = positions9.take(slice(0, 64))
+
+    def student() -> torch.nn.Module:
+        torch.manual_seed(3)
+        return build_net(NetConfig(kind="mobilenet", blocks=1, channels=16, expand=2), 17, 9, 82)
+
+    whole = student()
+    expected = distill(trained, whole, data, steps=6, batch_size=24, lr=3e-3)  # 24 does not divide 64: reshuffles
+    state = tmp_path / "student.state.pt"
+    seen: list[int] = []
+
+    def interrupt_at_3(step: int, loss: float) -> None:
+        seen.append(step)
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    first = student()
+    with pytest.raises(KeyboardInterrupt):
+        distill(trained, first, data, steps=6, batch_size=24, lr=3e-3, callback=interrupt_at_3, state_file=state,
+                save_every=2)
+    assert seen == [1, 2, 3] and state.exists()
+    with pytest.raises(ValueError, match=r"other settings \(steps differ\)"):
+        distill(trained, student(), data, steps=7, batch_size=24, lr=3e-3, state_file=state)
+    resumed = student()
+    losses = distill(trained, resumed, data, steps=6, batch_size=24, lr=3e-3,
+                     callback=lambda step, loss: seen.append(step), state_file=state, save_every=2)
+    assert seen == [1, 2, 3, 4, 5, 6] and not state.exists()
+    assert losses == pytest.approx(expected, rel=1e-5)
+    for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values(), strict=True):
+        assert torch.allclose(a.float(), b.float(), atol=1e-6), name
+    state.write_bytes(b"not a state")
+    with pytest.raises(ValueError, match="not a readable distillation state"):
+        distill(trained, student(), data, steps=6, batch_size=24, state_file=state)
+
+
 def test_distill_reports_each_step_and_gives_the_student_back_in_the_default_layout(
         trained: torch.nn.Module, positions9: Positions) -> None:
     """The callback sees every step with its loss; a held-out check inside it (eval mode) does not stop the
@@ -340,6 +382,36 @@ def test_cli_distill_and_prune(tmp_path: Path, positions9: Positions, capsys: py
          f"out={tmp_path / 'pruned.pt'}"])
     assert sparsity_report(load_net(tmp_path / "pruned.pt"))["total"] == pytest.approx(0.5, abs=0.01)
     assert "top-1 agreement" in capsys.readouterr().out
+
+
+def test_cli_distill_resumes_after_ctrl_c(tmp_path: Path, positions9: Positions, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import signal
+
+    from agents.compress import __main__ as cli
+
+    save_net(small_net(), tmp_path / "teacher.pt")
+    np.savez(tmp_path / "pos.npz", planes=positions9.planes.numpy(), mask=positions9.mask.numpy())
+    argv = ["distill", f"teacher={tmp_path / 'teacher.pt'}", "student=mobilenet", "student_preset=b4c32", "steps=5",
+            "batch_size=32", f"positions={tmp_path / 'pos.npz'}", f"out={tmp_path / 'student.pt'}"]
+    update, seen = cli.DistillBar.update, []
+
+    def interrupt_at_2(self: cli.DistillBar, step: int, loss: float) -> None:
+        update(self, step, loss)
+        seen.append(step)
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(cli.DistillBar, "update", interrupt_at_2)
+    with pytest.raises(SystemExit) as stop:
+        run(argv)
+    assert stop.value.code == 130 and (tmp_path / "student.pt.state.pt").exists()
+    assert f"interrupted at step 2 of 5: saved in {tmp_path / 'student.pt.state.pt'}" in capsys.readouterr().err
+    assert not (tmp_path / "student.pt").exists()
+    run(argv)  # resumes at step 3 (the second run sends no signal: it starts past step 2)
+    assert seen == [1, 2, 3, 4, 5] and not (tmp_path / "student.pt.state.pt").exists()
+    assert load_net(tmp_path / "student.pt").cfg.kind == "mobilenet"
 
 
 @pytest.mark.parametrize("argv,message", [(["shrink"], "valid: distill, prune, quantize, export"),

@@ -93,14 +93,13 @@ def test_student_specs_name_shape_expansion_excitation_and_temperature() -> None
             parse_student(bad)
 
 
-def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def sweep_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """(corpus, save): four corpus games and a nets_speed.py --save folder with a tiny teacher of them."""
     import json
 
     from agents.compress.positions import save_positions
     from agents.nets import NetConfig, build_net
     from agents.nets.checkpoint import save_net
-    from benchmarks import student_sweep
 
     corpus, save = tmp_path / "corpus", tmp_path / "save"
     corpus.mkdir()
@@ -115,15 +114,27 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
     settings = {"distill_from": "corpus", "held_out": 0.25, "distill": 16, "seed": 0, "augment": 2,
                 "distill_batch": 8, "distill_lr": 3e-3}
     (save / "rows.json").write_text(json.dumps({"args": settings}))
+    return corpus, save
+
+
+def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from agents.nets import NetConfig, build_net
+    from agents.nets.checkpoint import save_net
+    from benchmarks import student_sweep
+
+    corpus, save = sweep_folders(tmp_path)
     out = tmp_path / "students.md"
     argv = ["student_sweep.py", "--save", str(save), "--corpus", str(corpus), "--students", "b1c8,b2c8-se-t2",
             "--steps", "4", "--out", str(out)]
     monkeypatch.setattr("sys.argv", argv)
     student_sweep.main()
     results = json.loads((save / "students.json").read_text())
-    assert set(results) == {"b1c8", "b2c8-se-t2"}
-    assert results["b2c8-se-t2"]["temperature"] == 2.0 and results["b1c8"]["steps"] == 4
-    assert results["b2c8-se-t2"]["macs"] > results["b1c8"]["macs"]
+    assert set(results) == {"b1c8/4", "b2c8-se-t2/4"}
+    assert results["b2c8-se-t2/4"]["temperature"] == 2.0 and results["b1c8/4"]["steps"] == 4
+    assert results["b2c8-se-t2/4"]["macs"] > results["b1c8/4"]["macs"]
     assert all(0.0 <= r["top1"] <= 1.0 for r in results.values())
     assert "| mobilenet b1c8 |" in out.read_text() and "| mobilenet b2c8-se-t2 |" in out.read_text()
     capsys.readouterr()
@@ -134,7 +145,45 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
     monkeypatch.setattr("sys.argv", argv[:6] + ["b1c8"] + argv[7:])
     student_sweep.main()
     assert "teacher outputs" in capsys.readouterr().out
-    assert set(json.loads((save / "students.json").read_text())) == {"b1c8"}
+    assert set(json.loads((save / "students.json").read_text())) == {"b1c8/4"}
+    monkeypatch.setattr("sys.argv", argv[:6] + ["b1c8"] + argv[7:8] + ["6"] + argv[9:])
+    student_sweep.main()  # the same student for longer is a row of its own
+    results = json.loads((save / "students.json").read_text())
+    assert set(results) == {"b1c8/4", "b1c8/6"} and results["b1c8/6"]["steps"] == 6
+    assert not list(save.glob("*.state.pt"))  # finished runs leave no resumable state behind
+    assert "--students b1c8 --steps 4" in out.read_text() and "--students b1c8 --steps 6" in out.read_text()
+
+
+def test_an_interrupted_student_sweep_says_how_to_resume(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import signal
+
+    from benchmarks import student_sweep
+
+    corpus, save = sweep_folders(tmp_path)
+    argv = ["student_sweep.py", "--save", str(save), "--corpus", str(corpus), "--students", "b1c8", "--steps", "6",
+            "--out", str(tmp_path / "students.md")]
+    monkeypatch.setattr("sys.argv", argv)
+    progress = student_sweep.DistillProgress.__call__
+
+    def interrupt_at_2(self: object, step: int, loss: float) -> None:
+        progress(self, step, loss)
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(student_sweep.DistillProgress, "__call__", interrupt_at_2)
+    with pytest.raises(SystemExit) as stop:
+        student_sweep.main()
+    assert stop.value.code == 130
+    err = capsys.readouterr().err
+    assert "interrupted: b1c8 saved at step 2 of 6" in err and "run the same command to resume" in err
+    assert len(list(save.glob("student-b1c8-6-*.state.pt"))) == 1 and not (save / "students.json").exists()
+    monkeypatch.setattr(student_sweep.DistillProgress, "__call__", progress)
+    student_sweep.main()
+    out = capsys.readouterr().out
+    assert "distill step 3/6" in out and "distill step 1/6" not in out  # resumed after the saved step
+    assert not list(save.glob("*.state.pt"))
 
 
 def test_the_student_sweep_without_a_benchmark_folder_says_what_to_run(
