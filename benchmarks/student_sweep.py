@@ -10,7 +10,7 @@ same recipe (:func:`agents.compress.distill`, warm-up then cosine decay over ``-
 differ only in shape and temperature. Each result goes to ``DIR/students.json`` as soon as it is done, keyed
 by student and steps (a rerun skips the students already there for the same ``teacher.pt`` and steps; several
 processes may train different ``--students`` into one folder at once); then the report is written from all of
-them. A distillation in progress keeps its state in ``DIR/student-NAME-STEPS-TEACHER.state.pt`` (every 200 steps,
+them; each student net is saved as ``DIR/student-NAME-STEPS.pt``. A distillation in progress keeps its state in ``DIR/student-NAME-STEPS-TEACHER.state.pt`` (every 200 steps,
 and on Ctrl-C): the same command resumes it.
 
 A student is ``bBcC`` (B inverted-residual blocks of C channels) with optional suffixes: ``-eE`` (expansion E,
@@ -35,7 +35,7 @@ from agents.compress import agreement, distill
 from agents.compress.distill import outputs_on
 from agents.compress.positions import load_positions
 from agents.nets import NetConfig, build_net, count_macs, count_params
-from agents.nets.checkpoint import load_net
+from agents.nets.checkpoint import load_net, save_net
 from zoo.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,7 @@ def main() -> None:
         except ValueError as exc:  # an unreadable state file
             p.error(str(exc))
         seconds = time.time() - start
+        save_net(net, folder / f"student-{student.name}-{args.steps}.pt")
         trained = args.steps - (progress.first if progress.first is not None else args.steps)
         a = agreement(teacher, net, test)
         done = read_results(results_file, teacher_id)  # another process may have written since

@@ -122,7 +122,7 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
     import json
 
     from agents.nets import NetConfig, build_net
-    from agents.nets.checkpoint import save_net
+    from agents.nets.checkpoint import load_net, save_net
     from benchmarks import student_sweep
 
     corpus, save = sweep_folders(tmp_path)
@@ -151,6 +151,7 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
     results = json.loads((save / "students.json").read_text())
     assert set(results) == {"b1c8/4", "b1c8/6"} and results["b1c8/6"]["steps"] == 6
     assert not list(save.glob("*.state.pt"))  # finished runs leave no resumable state behind
+    assert load_net(save / "student-b1c8-6.pt").cfg.blocks == 1  # the student itself, for nets_strength.py etc.
     assert "--students b1c8 --steps 4" in out.read_text() and "--students b1c8 --steps 6" in out.read_text()
 
 
