@@ -9,9 +9,9 @@ seed), rebuilds the same distillation set from ``CORPUS``, and distils each stud
 same recipe (:func:`agents.compress.distill`, warm-up then cosine decay over ``--steps``), so that the students
 differ only in shape and temperature. Each result goes to ``DIR/students.json`` as soon as it is done, keyed
 by student and steps (a rerun skips the students already there for the same ``teacher.pt`` and steps; several
-processes may train different ``--students`` into one folder at once); then the report is written from all of
-them; each student net is saved as ``DIR/student-NAME-STEPS.pt``. A distillation in progress keeps its state in ``DIR/student-NAME-STEPS-TEACHER.state.pt`` (every 200 steps,
-and on Ctrl-C): the same command resumes it.
+processes may train different ``--students`` into one folder at once), and each student net to
+``DIR/student-NAME-STEPS.pt``; then the report is written from all of them. A distillation in progress keeps its
+state in ``DIR/student-NAME-STEPS-TEACHER.state.pt`` (every 200 steps, and on Ctrl-C): the same command resumes it.
 
 A student is ``bBcC`` (B inverted-residual blocks of C channels) with optional suffixes: ``-eE`` (expansion E,
 default 4), ``-se`` (squeeze-excitation in every block, MobileNetV3) and ``-tT`` (distillation temperature T,
