@@ -179,10 +179,15 @@ def write_report(path: Path, results: dict, run: dict, args: argparse.Namespace)
     within = [r["top1"] for r in results.values() if r["teacher_macs"] / r["macs"] >= 3]
     best = max(within, default=float("nan"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(REPORT.format(table="\n".join(lines), run=run, best=best, commands=commands))
+    old = path.read_text() if path.exists() else ""
+    notes = old[old.index(NOTES):] if NOTES in old else ""  # the written reading of the table stays
+    path.write_text(REPORT.format(table="\n".join(lines), run=run, best=best, commands=commands) + notes)
     print("\n".join(lines))
     print(f"wrote {path}")
 
+
+NOTES = "\n## Reading the table"
+"""Where the hand-written part of the report starts: a new report keeps the old one's text from there on."""
 
 REPORT = """# MobileNet students of the GNU Go teacher (9x9, CPU)
 
