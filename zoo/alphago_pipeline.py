@@ -236,7 +236,7 @@ class Pipeline:
         else:
             folder = generate_corpus(self.run_dir / "corpus", acfg.corpus_games, size, self.game.komi,
                                      acfg.corpus_engine, acfg.corpus_level, self.cfg.seed, acfg.corpus_random_moves,
-                                     self.cfg.progress)
+                                     self.cfg.progress, jobs=acfg.corpus_jobs)
         corpus = load_sgf_folder(folder, size)
         for line in corpus.skipped[:5]:
             print(f"skipped {line}")

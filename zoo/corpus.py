@@ -14,7 +14,7 @@
   mover's view), the expert's action, the rollout features of every action, and the game index (to hold out
   whole games).
 
-    python -m zoo.corpus --out corpora/go9-gnugo --size 9 --games 300 --level 1
+    python -m zoo.corpus --out corpora/go9-gnugo --size 9 --games 300 --level 1 --jobs 2
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,30 +207,51 @@ def play_engine_game(client: GtpClient, size: int, komi: float, rng: np.random.G
 
 
 def generate_corpus(folder: str | Path, games: int, size: int, komi: float, engine: str = "gnugo", level: int = 1,
-                    seed: int = 0, random_moves: int = 2, progress: bool = True, timeout: float = 60.0) -> Path:
-    """Write ``games`` engine self-play games into ``folder`` (see the module docstring); returns the folder."""
+                    seed: int = 0, random_moves: int = 2, progress: bool = True, timeout: float = 60.0,
+                    jobs: int = 1) -> Path:
+    """Write ``games`` engine self-play games into ``folder`` (see the module docstring); returns the folder.
+
+    ``jobs`` engine processes play at once (one per core is the fastest); game ``i`` depends only on
+    ``seed + i``, so the files are the same for any ``jobs``. On Ctrl-C no new game starts, the games in play
+    finish or stop with their engine, and every finished game is kept.
+    """
+    if jobs < 1:
+        raise UserError(f"jobs must be >= 1 (got {jobs})")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     argv0 = engine_argv(engine, level, seed)
     cap = 3 * size * size
-    with ProgressBar(games, 0, progress, description="corpus") as bar:
-        for i in range(games):
-            path = folder / f"game-{i:06d}.sgf"
-            if not path.exists():
-                argv = engine_argv(engine, level, seed + i) if engine == "gnugo" else argv0
-                try:
-                    client = GtpClient(argv, timeout=timeout)
-                except FileNotFoundError:
-                    raise UserError(f"GTP engine {argv[0]!r} not found (agent.corpus_engine)") from None
-                try:
-                    record, _ = play_engine_game(client, size, komi, np.random.default_rng(seed + i), random_moves,
-                                                 cap)
-                except GtpError as exc:
-                    raise UserError(f"GTP engine {' '.join(argv)} failed in game {i}: {exc}") from None
-                finally:
-                    client.close()
-                save_sgf(path, record)
-            bar.update(i + 1)
+    todo = [i for i in range(games) if not (folder / f"game-{i:06d}.sgf").exists()]
+
+    def play(i: int) -> None:
+        argv = engine_argv(engine, level, seed + i) if engine == "gnugo" else argv0
+        try:
+            client = GtpClient(argv, timeout=timeout)
+        except FileNotFoundError:
+            raise UserError(f"GTP engine {argv[0]!r} not found (agent.corpus_engine)") from None
+        try:
+            record, _ = play_engine_game(client, size, komi, np.random.default_rng(seed + i), random_moves, cap)
+        except GtpError as exc:
+            raise UserError(f"GTP engine {' '.join(argv)} failed in game {i}: {exc}") from None
+        finally:
+            client.close()
+        save_sgf(folder / f"game-{i:06d}.sgf", record)
+
+    done = games - len(todo)
+    with ProgressBar(games, done, progress, description="corpus") as bar, \
+            ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="corpus") as pool:
+        pending = {pool.submit(play, i) for i in todo}
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    future.result()
+                    done += 1
+                bar.update(done)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
     return folder
 
 
@@ -244,12 +266,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--level", type=int, default=1, help="GNU Go level (0..10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--random-moves", type=int, default=2, help="random opening moves per game")
+    parser.add_argument("--jobs", type=int, default=1, help="engine processes playing at once (the same games "
+                        "for any number; one per core is the fastest)")
     args = parser.parse_args(argv)
-    if not 2 <= args.size <= 19 or args.games < 1:
-        parser.error(f"--size must be in 2..19 and --games >= 1 (got {args.size}, {args.games})")
+    if not 2 <= args.size <= 19 or args.games < 1 or args.jobs < 1:
+        parser.error(f"--size must be in 2..19, --games >= 1 and --jobs >= 1 "
+                     f"(got {args.size}, {args.games}, {args.jobs})")
     try:
         generate_corpus(args.out, args.games, args.size, args.komi, args.engine, args.level, args.seed,
-                        args.random_moves)
+                        args.random_moves, jobs=args.jobs)
     except UserError as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:

@@ -29,6 +29,8 @@ class AlphaGoConfig:
     """GNU Go level (0..10) of the generated games."""
     corpus_random_moves: int = 2
     """Random opening moves per generated game (for variety; never training targets)."""
+    corpus_jobs: int = 2
+    """Engine processes playing corpus games at once (the games are the same for any number)."""
     holdout: float = 0.1
     """Share of the games held out to measure the SL and rollout policies' move-prediction accuracy."""
 
@@ -105,8 +107,8 @@ class AlphaGoConfig:
     def __post_init__(self) -> None:
         if self.stage not in ("all", *STAGES):
             raise ValueError(f"unknown stage {self.stage!r}; valid stages: all, {', '.join(STAGES)}")
-        positive = ("corpus_games", "sl_batch", "rollout_batch", "rl_games", "rl_pool_every", "value_batch",
-                    "simulations", "play_leaves")
+        positive = ("corpus_games", "corpus_jobs", "sl_batch", "rollout_batch", "rl_games", "rl_pool_every",
+                    "value_batch", "simulations", "play_leaves")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"AlphaGoConfig.{name} must be >= 1, got {getattr(self, name)}")

@@ -80,3 +80,16 @@ def test_gnugo_corpus_is_seeded_per_game_and_resumable(tmp_path: Path) -> None:
     assert (folder / "game-000000.sgf").read_text(encoding="utf-8") == first
     assert len(list(folder.glob("*.sgf"))) == 3
     assert corpus_mod.RANDOM_MOVES_PROPERTY == "ZR"
+
+
+@pytest.mark.skipif(find_gnugo() is None, reason="GNU Go is not installed (apt-get install gnugo)")
+def test_parallel_engines_write_the_same_games(tmp_path: Path) -> None:
+    one = generate_corpus(tmp_path / "one", 4, 5, 0.5, level=0, seed=7, random_moves=2, progress=False)
+    two = generate_corpus(tmp_path / "two", 4, 5, 0.5, level=0, seed=7, random_moves=2, progress=False, jobs=2)
+    names = sorted(p.name for p in one.glob("*.sgf"))
+    assert names == sorted(p.name for p in two.glob("*.sgf")) == [f"game-{i:06d}.sgf" for i in range(4)]
+    assert [(one / n).read_text(encoding="utf-8") for n in names] == [(two / n).read_text(encoding="utf-8")
+                                                                      for n in names]
+    assert not list(two.glob(".*.tmp"))
+    with pytest.raises(UserError, match="jobs must be >= 1"):
+        generate_corpus(tmp_path / "bad", 1, 5, 0.5, progress=False, jobs=0)
