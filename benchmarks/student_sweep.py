@@ -14,8 +14,10 @@ processes may train different ``--students`` into one folder at once), and each 
 state in ``DIR/student-NAME-STEPS-TEACHER.state.pt`` (every 200 steps, and on Ctrl-C): the same command resumes it.
 
 A student is ``bBcC`` (B inverted-residual blocks of C channels) with optional suffixes: ``-eE`` (expansion E,
-default 4), ``-se`` (squeeze-excitation in every block, MobileNetV3) and ``-tT`` (distillation temperature T,
-default 1).
+default 4), ``-se`` (squeeze-excitation in every block, MobileNetV3), ``-tT`` (distillation temperature T,
+default 1), ``-hH`` (weight H of the hard-label term, cross-entropy against the teacher's top move; default 0),
+``-aA`` (A symmetric copies of each distillation position instead of the run's) and ``-lrL`` (peak learning rate
+L instead of the run's).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import torch
 
 from agents.compress import agreement, distill
 from agents.compress.distill import outputs_on
-from agents.compress.positions import load_positions
+from agents.compress.positions import Positions, load_positions
 from agents.nets import NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
 from zoo.errors import UserError
@@ -42,17 +44,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nets_speed import DistillProgress, corpus_positions, held_out_games, sample, symmetric_copies  # noqa: E402
 
-SPEC = re.compile(r"b(\d+)c(\d+)((?:-e\d+|-se|-t\d+(?:\.\d+)?)*)")
-SPEC_FORM = "bBcC[-eE][-se][-tT], e.g. b6c48, b12c32-e6, b6c48-se-t2"
+NUMBER = r"\d+(?:\.\d+)?"
+SPEC = re.compile(rf"b(\d+)c(\d+)((?:-e\d+|-se|-t{NUMBER}|-h{NUMBER}|-a\d+|-lr{NUMBER})*)")
+SPEC_FORM = "bBcC[-eE][-se][-tT][-hH][-aA][-lrL], e.g. b6c48, b12c32-e6, b6c48-se-t2, b6c48-t2-h1-lr0.006"
 
 
 @dataclass(frozen=True)
 class Student:
-    """One student of the sweep: its net config and distillation temperature."""
+    """One student of the sweep: its net config and distillation settings (``None``: the run's)."""
 
     name: str
     config: NetConfig
     temperature: float
+    hard_weight: float = 0.0
+    augment: int | None = None
+    lr: float | None = None
 
 
 def parse_student(spec: str) -> Student:
@@ -60,18 +66,25 @@ def parse_student(spec: str) -> Student:
     match = SPEC.fullmatch(spec)
     if not match or int(match[1]) < 1 or int(match[2]) < 1:
         raise ValueError(f"bad student {spec!r}; expected {SPEC_FORM}")
-    expand, se, temperature = 4, False, 1.0
+    expand, se, temperature, hard, augment, lr = 4, False, 1.0, 0.0, None, None
     for part in filter(None, match[3].split("-")):
         if part == "se":
             se = True
+        elif part.startswith("lr"):
+            lr = float(part[2:])
         elif part[0] == "e":
             expand = int(part[1:])
+        elif part[0] == "h":
+            hard = float(part[1:])
+        elif part[0] == "a":
+            augment = int(part[1:])
         else:
             temperature = float(part[1:])
-    if expand < 1 or temperature <= 0:
-        raise ValueError(f"bad student {spec!r}: expansion must be >= 1 and temperature > 0; expected {SPEC_FORM}")
+    if expand < 1 or temperature <= 0 or (augment is not None and not 1 <= augment <= 8) or lr == 0:
+        raise ValueError(f"bad student {spec!r}: expansion must be >= 1, temperature and learning rate > 0 and "
+                         f"symmetric copies 1..8; expected {SPEC_FORM}")
     config = NetConfig(kind="mobilenet", blocks=int(match[1]), channels=int(match[2]), expand=expand, se=se)
-    return Student(spec, config, temperature)
+    return Student(spec, config, temperature, hard, augment, lr)
 
 
 def main() -> None:
@@ -106,14 +119,18 @@ def main() -> None:
             p.error(str(exc))
         held, _ = held_out_games(cgame, run["held_out"])
         dset = sample(cpos.take(torch.nonzero(~held).squeeze(1)), run["distill"], run["seed"])
-        train = symmetric_copies(dset, run["augment"], run["seed"])
         teacher = load_net(folder / "teacher.pt").eval()
         test, raw_test = load_positions(folder / "test.npz"), load_positions(folder / "raw_test.npz")
         example = test.planes[:1]
         teacher_macs = count_macs(teacher, example)
-        print(f"teacher outputs on {len(train)} distillation positions ...", flush=True)
-        targets = outputs_on(teacher, train)
+    sets: dict[int, tuple[Positions, object]] = {}  # symmetric copies -> distillation set and teacher outputs
     for student in todo:
+        copies = student.augment or run["augment"]
+        if copies not in sets:
+            train = symmetric_copies(dset, copies, run["seed"])
+            print(f"teacher outputs on {len(train)} distillation positions ...", flush=True)
+            sets[copies] = train, outputs_on(teacher, train)
+        train, targets = sets[copies]
         torch.manual_seed(run["seed"])
         net = build_net(student.config, 17, 9, 82)
         macs = count_macs(net, example)
@@ -122,9 +139,10 @@ def main() -> None:
         progress = DistillProgress(teacher, net, test, args.steps)
         start = time.time()
         try:
-            losses = distill(teacher, net, train, args.steps, run["distill_batch"], run["distill_lr"],
-                             temperature=student.temperature, seed=run["seed"], warmup=min(100, args.steps // 10),
-                             targets=targets, callback=progress, state_file=state, save_every=200)
+            losses = distill(teacher, net, train, args.steps, run["distill_batch"], student.lr or run["distill_lr"],
+                             temperature=student.temperature, hard_weight=student.hard_weight, seed=run["seed"],
+                             warmup=min(100, args.steps // 10), targets=targets, callback=progress,
+                             state_file=state, save_every=200)
         except KeyboardInterrupt:
             print(f"interrupted: {student.name} saved at step {progress.last} of {args.steps} in {state}; "
                   "run the same command to resume", file=sys.stderr)
@@ -141,7 +159,8 @@ def main() -> None:
             "top1": a.top1, "top1_raw": agreement(teacher, net, raw_test).top1, "kl": a.kl,
             "value_mae": a.value_mae, "loss": sum(losses[-20:]) / len(losses[-20:]), "steps": args.steps,
             "steps_per_s": trained / seconds if trained else None, "threads": args.threads,
-            "temperature": student.temperature, "teacher": teacher_id}
+            "temperature": student.temperature, "hard_weight": student.hard_weight, "augment": copies,
+            "lr": student.lr or run["distill_lr"], "teacher": teacher_id}
         results_file.write_text(json.dumps(done, indent=1) + "\n")
         print(f"{student.name}: top-1 {a.top1:.3f}, KL {a.kl:.4f}, value MAE {a.value_mae:.4f} ({seconds:.0f} s)",
               flush=True)
@@ -203,7 +222,8 @@ Commands (students of one command may be split over several processes writing in
   the teacher learnt from, {run[augment]} symmetric copies of each, batch {run[distill_batch]}, Adam, peak lr
   {run[distill_lr]}, 100 warm-up steps then cosine decay to 0, KL on the policy at temperature T (times T^2) plus
   value MSE, seed {run[seed]}. Students differ only in shape (bBcC: B inverted-residual blocks of C channels, e:
-  expansion, default 4; se: squeeze-excitation) and T.
+  expansion, default 4; se: squeeze-excitation), T and where named: h, the weight of a hard-label term
+  (cross-entropy against the teacher's top move); a, symmetric copies; lr, peak learning rate.
 - Best top-1 agreement within the MAC budget (>= 3x fewer MACs than the teacher): {best:.1%}, against a target of
   90% ([nets.md](nets.md)).
 """

@@ -3,6 +3,7 @@
 Loss per position (Hinton et al. 2015 on the policy, squared error on the value)::
 
     T^2 * KL( softmax(teacher_logits / T) || softmax(student_logits / T) )  +  value_weight * (v_s - v_t)^2
+        + hard_weight * CE( softmax(student_logits), argmax teacher_logits )
 
 over legal moves only (illegal logits are -inf in both nets; they are replaced by a large negative number so
 that 0 * log 0 terms stay 0). There is no framework API for this: it is a loss and a loop.
@@ -30,11 +31,12 @@ _NEG = -1e4  # stands in for -inf on illegal moves inside the loss
 
 
 class DistillLoss(NamedTuple):
-    """The total loss and its two parts (scalars)."""
+    """The total loss and its parts (scalars): ``loss = kl + value_weight * mse + hard_weight * hard``."""
 
     loss: torch.Tensor
     kl: torch.Tensor
     mse: torch.Tensor
+    hard: torch.Tensor
 
 
 def _split(out: object) -> tuple[torch.Tensor | None, torch.Tensor | None]:
@@ -55,15 +57,26 @@ def policy_kl(teacher_logits: torch.Tensor, student_logits: torch.Tensor, mask: 
     return (t.exp() * (t - s)).sum(-1).mean()
 
 
+def top_move_cross_entropy(teacher_logits: torch.Tensor, student_logits: torch.Tensor,
+                           mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over the batch of -log softmax(s)[a*] at temperature 1, a* the teacher's most likely legal move
+    (logits (B, A), mask (B, A)): the hard-label term, which pulls the student's top move onto the teacher's."""
+    if mask is not None:
+        teacher_logits = teacher_logits.masked_fill(~mask, _NEG)
+        student_logits = student_logits.masked_fill(~mask, _NEG)
+    return F.cross_entropy(student_logits, teacher_logits.argmax(-1))
+
+
 def distill_loss(student_out: object, teacher_out: object, mask: torch.Tensor | None, temperature: float = 2.0,
-                 value_weight: float = 1.0) -> DistillLoss:
+                 value_weight: float = 1.0, hard_weight: float = 0.0) -> DistillLoss:
     """:class:`DistillLoss` of one batch; outputs are as ``agents.nets.Net.forward`` returns them."""
     s_logits, s_value = _split(student_out)
     t_logits, t_value = _split(teacher_out)
     zero = torch.zeros(())
     kl = zero if s_logits is None else policy_kl(t_logits, s_logits, mask, temperature) * temperature ** 2
     mse = zero if s_value is None else F.mse_loss(s_value, t_value)
-    return DistillLoss(kl + value_weight * mse, kl, mse)
+    hard = zero if s_logits is None or not hard_weight else top_move_cross_entropy(t_logits, s_logits, mask)
+    return DistillLoss(kl + value_weight * mse + hard_weight * hard, kl, mse, hard)
 
 
 @contextmanager
@@ -106,16 +119,18 @@ def _set_norm_eval(net: nn.Module) -> None:
 def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps: int = 1000,
             batch_size: int = 256, lr: float = 1e-3, temperature: float = 2.0, value_weight: float = 1.0,
             seed: int = 0, schedule: str = "cosine", warmup: int = 0, freeze_norm: bool = False,
-            targets: object | None = None, callback: Callable[[int, float], None] | None = None,
+            hard_weight: float = 0.0, targets: object | None = None,
+            callback: Callable[[int, float], None] | None = None,
             state_file: Path | None = None, save_every: int = 500) -> list[float]:
     """Train ``student`` in place (Adam, ``steps`` minibatches) to match ``teacher`` on ``positions``.
 
     The teacher's outputs are computed once (eval mode, no gradients) and reused every epoch; pass them as
     ``targets`` (:func:`outputs_on` of the teacher on ``positions``) to share them between calls.
     ``schedule``: ``cosine`` (the learning rate decays from ``lr`` to 0 over ``steps``, after ``warmup`` linear
-    steps) or ``constant``. ``freeze_norm``: keep the batch-norm layers in eval mode, so the student trains
-    exactly the function it is evaluated as and its running statistics are not moved (use it to fine-tune an
-    already trained net, e.g. after pruning; recalibrate them afterwards with
+    steps) or ``constant``. ``hard_weight``: weight of the hard-label term (cross-entropy against the teacher's
+    top move, :func:`top_move_cross_entropy`; 0 leaves it out). ``freeze_norm``: keep the batch-norm layers in eval
+    mode, so the student trains exactly the function it is evaluated as and its running statistics are not moved
+    (use it to fine-tune an already trained net, e.g. after pruning; recalibrate them afterwards with
     :func:`agents.compress.prune.recalibrate_norm`). ``callback(step, loss)`` runs after every step (1-based
     step; e.g. a progress line, or a held-out check: it may switch the student to eval mode, training resumes in
     train mode). Returns the loss of each step; the student is left in eval mode.
@@ -155,7 +170,7 @@ def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps:
     order, cursor = torch.randperm(n, generator=generator), 0
     settings = {"steps": steps, "batch_size": batch_size, "lr": lr, "temperature": temperature,
                 "value_weight": value_weight, "seed": seed, "schedule": schedule, "warmup": warmup,
-                "freeze_norm": freeze_norm, "positions": n,
+                "freeze_norm": freeze_norm, "hard_weight": hard_weight, "positions": n,
                 "student": {k: tuple(v.shape) for k, v in student.state_dict().items()}}
     if state_file is not None and Path(state_file).exists():
         history, order, cursor = _resume(Path(state_file), settings, student, opt, sched, generator)
@@ -173,7 +188,7 @@ def distill(teacher: nn.Module, student: nn.Module, positions: Positions, steps:
             batch = positions.take(idx)
             batch_target = tuple(t[idx] for t in target) if isinstance(target, tuple) else target[idx]
             out = distill_loss(student(layout(batch.planes), batch.mask), batch_target, batch.mask, temperature,
-                               value_weight)
+                               value_weight, hard_weight)
             opt.zero_grad()
             out.loss.backward()
             opt.step()

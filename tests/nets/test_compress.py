@@ -312,6 +312,20 @@ def test_distill_loss_is_zero_for_identical_outputs_and_ignores_illegal_moves() 
     assert float(policy_kl(masked, other, mask)) == pytest.approx(0.0, abs=1e-6)
 
 
+def test_the_hard_label_term_is_the_cross_entropy_on_the_teachers_top_legal_move() -> None:
+    teacher, student, mask = torch.randn(4, 10), torch.randn(4, 10), torch.ones(4, 10, dtype=torch.bool)
+    teacher[:, 3] = 9.0  # the best logit, but illegal: the top legal move is the runner-up
+    teacher[:, 7] = 5.0
+    mask[:, 3] = False
+    student = student.masked_fill(~mask, float("-inf"))
+    out = distill_loss((student, torch.zeros(4)), (teacher, torch.zeros(4)), mask, temperature=1.0, hard_weight=0.5)
+    expected = -torch.log_softmax(student, -1)[:, 7].mean()
+    assert float(out.hard) == pytest.approx(float(expected), rel=1e-5)
+    assert float(out.loss) == pytest.approx(float(out.kl + 0.5 * out.hard), rel=1e-5)
+    plain = distill_loss((student, torch.zeros(4)), (teacher, torch.zeros(4)), mask, temperature=1.0)
+    assert float(plain.hard) == 0.0 and float(plain.loss) == pytest.approx(float(out.kl), rel=1e-5)
+
+
 def test_int8_on_an_unsupported_layer_names_it_and_keeps_fp32(positions9: Positions) -> None:
     net = small_net(norm="group")
     before = net(positions9.planes[:4])[0]

@@ -88,7 +88,10 @@ def test_student_specs_name_shape_expansion_excitation_and_temperature() -> None
     assert s.config.size() == (12, 32) and s.config.expand == 6 and s.config.se and s.temperature == 2.0
     plain = parse_student("b6c48")
     assert plain.config.expand == 4 and not plain.config.se and plain.temperature == 1.0
-    for bad in ("b6", "b0c8", "b6c48-x", "mobilenet", "b6c48-t0"):
+    tuned = parse_student("b6c48-t2-h0.5-a1-lr0.006")
+    assert (tuned.temperature, tuned.hard_weight, tuned.augment, tuned.lr) == (2.0, 0.5, 1, 0.006)
+    assert (plain.hard_weight, plain.augment, plain.lr) == (0.0, None, None)  # None: the run's setting
+    for bad in ("b6", "b0c8", "b6c48-x", "mobilenet", "b6c48-t0", "b6c48-a0", "b6c48-a9", "b6c48-lr0"):
         with pytest.raises(ValueError, match="expected bBcC"):
             parse_student(bad)
 
@@ -129,11 +132,17 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
     out = tmp_path / "students.md"
     argv = ["student_sweep.py", "--save", str(save), "--corpus", str(corpus), "--students", "b1c8,b2c8-se-t2",
             "--steps", "4", "--out", str(out)]
-    monkeypatch.setattr("sys.argv", argv)
+    monkeypatch.setattr("sys.argv", argv[:6] + ["b1c8,b2c8-se-t2,b1c8-a1-h1-lr0.01"] + argv[7:])
     student_sweep.main()
     results = json.loads((save / "students.json").read_text())
-    assert set(results) == {"b1c8/4", "b2c8-se-t2/4"}
+    assert set(results) == {"b1c8/4", "b2c8-se-t2/4", "b1c8-a1-h1-lr0.01/4"}
     assert results["b2c8-se-t2/4"]["temperature"] == 2.0 and results["b1c8/4"]["steps"] == 4
+    tuned = results.pop("b1c8-a1-h1-lr0.01/4")
+    assert (tuned["augment"], tuned["hard_weight"], tuned["lr"]) == (1, 1.0, 0.01)
+    assert (results["b1c8/4"]["augment"], results["b1c8/4"]["lr"]) == (2, 3e-3)  # the run's settings
+    assert "| mobilenet b1c8-a1-h1-lr0.01 |" in out.read_text()
+    (save / "students.json").write_text(json.dumps(results))
+    monkeypatch.setattr("sys.argv", argv)
     assert results["b2c8-se-t2/4"]["macs"] > results["b1c8/4"]["macs"]
     assert all(0.0 <= r["top1"] <= 1.0 for r in results.values())
     assert "| mobilenet b1c8 |" in out.read_text() and "| mobilenet b2c8-se-t2 |" in out.read_text()
