@@ -33,7 +33,9 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import statistics
 import time
 from pathlib import Path
 
@@ -49,7 +51,7 @@ from agents.compress.quantize import needs_reduced_range
 from agents.compress.source import load_source
 from agents.nets import NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
-from agents.nets.stats import time_call
+from agents.nets.stats import median_ratio, time_interleaved
 from agents.zero.config import ZeroConfig
 from agents.zero.evaluator import NetEvaluator
 from agents.zero.selfplay import SelfPlay
@@ -254,11 +256,29 @@ def symmetric_copies(pos: Positions, copies: int, seed: int) -> Positions:
     return Positions(torch.from_numpy(np.concatenate(planes)), torch.from_numpy(np.concatenate(masks)))
 
 
-def throughput(net, pos: Positions, batch: int) -> float:
-    """Positions per second of net(planes, mask) at ``batch`` (median of rounds)."""
+def throughputs(nets: dict[str, torch.nn.Module], pos: Positions, batch: int, rounds: int = 9
+                ) -> dict[str, tuple[float, float]]:
+    """``{name: (positions/second, times the first net's speed)}`` of ``net(planes, mask)`` at ``batch``: the
+    nets are timed in turn within each round (:func:`time_interleaved`), speed is the median over rounds and the
+    ratio the median of the per-round ratios to the first net, so machine drift during the run stays out of it."""
     b = pos.take(slice(0, batch))
     with torch.inference_mode():
-        return batch / time_call(lambda: net(b.planes, b.mask), rounds=5, min_seconds=0.2)
+        seconds = time_interleaved({name: (lambda net=net: net(b.planes, b.mask)) for name, net in nets.items()},
+                                   rounds=rounds, min_seconds=0.2)
+    base = next(iter(seconds.values()))
+    return {name: (batch / statistics.median(s), median_ratio(base, s)) for name, s in seconds.items()}
+
+
+class ChannelsLast(torch.nn.Module):
+    """A copy of ``net`` whose weights and inputs are in channels-last layout (same outputs): plain fp32 eager,
+    with oneDNN's channels-last convolution kernels."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net = copy.deepcopy(net).eval().to(memory_format=torch.channels_last)
+
+    def forward(self, planes: torch.Tensor, mask: torch.Tensor | None = None) -> object:
+        return self.net(planes.contiguous(memory_format=torch.channels_last), mask)
 
 
 def mean_top_probability(net: torch.nn.Module, pos: Positions) -> float:
@@ -288,23 +308,28 @@ def measure_rows(nets: dict[str, tuple[torch.nn.Module, torch.nn.Module]], teach
                  student: torch.nn.Module, student_preset: str, test: Positions, raw_test: Positions,
                  calibration: Positions) -> list[dict]:
     """Add the int8 teacher and student (calibrated on the first 1024 ``calibration`` positions) to ``nets``
-    (name -> (net, its fp32 base)), then time each and measure its agreement with ``teacher`` on ``test``
-    (search games) and its top-1 agreement on ``raw_test`` (raw-policy games)."""
+    (name -> (net, its fp32 base); the first is the fp32 teacher), and the teacher in channels-last layout second;
+    then time them all in turn at batch 1 and 256 (:func:`throughputs`) and measure each one's agreement with
+    ``teacher`` on ``test`` (search games) and its top-1 agreement on ``raw_test`` (raw-policy games)."""
     for name, fp32 in (("resnet b6c64", teacher), (f"mobilenet {student_preset} student", student)):
         q = quantize_int8(fp32, calibration, batches=16, batch_size=64)
         nets[f"{name} int8"] = (q, fp32)
+    first = next(iter(nets))
+    nets = {first: nets[first], "resnet b6c64 fp32 channels-last": (ChannelsLast(teacher), teacher),
+            **{k: v for k, v in nets.items() if k != first}}
+    start = time.time()
+    speed = {batch: throughputs({name: net for name, (net, _) in nets.items()}, test, batch) for batch in (1, 256)}
+    print(f"timed {len(nets)} nets at batch 1 and 256, interleaved ({time.time() - start:.0f} s)", flush=True)
     rows = []
     for name, (net, base) in nets.items():
-        start = time.time()
-        b1, b256 = throughput(net, test, 1), throughput(net, test, 256)  # int8: first call per size compiles
+        (b1, _), (b256, x256) = speed[1][name], speed[256][name]
         a = agreement(teacher, net, test)
         raw = agreement(teacher, net, raw_test).top1
         rows.append({"net": name, "params": count_params(base), "macs": count_macs(base, test.planes[:1]),
-                     "b1": b1, "b256": b256, "top1": a.top1, "top1_raw": raw, "kl": a.kl,
+                     "b1": b1, "b256": b256, "x256": x256, "top1": a.top1, "top1_raw": raw, "kl": a.kl,
                      "value_mae": a.value_mae})
-        print(f"{name}: {b1:.0f} / {b256:.0f} pos/s, top-1 {a.top1:.3f}, raw-policy top-1 {raw:.3f}, KL {a.kl:.4f}, "
-              f"value MAE {a.value_mae:.4f} "
-              f"({time.time() - start:.0f} s)", flush=True)
+        print(f"{name}: {b1:.0f} / {b256:.0f} pos/s ({x256:.2f}x fp32 at batch 256), top-1 {a.top1:.3f}, "
+              f"raw-policy top-1 {raw:.3f}, KL {a.kl:.4f}, value MAE {a.value_mae:.4f}", flush=True)
     return rows
 
 
@@ -550,12 +575,13 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     by_name = {}
     for r in rows:
-        by_name[r["net"]] = (r["b256"] / base_b256, teacher_macs / r["macs"], r["top1"])
+        ratio = r.get("x256", r["b256"] / base_b256)  # runs before interleaved timing have no x256
+        by_name[r["net"]] = (ratio, teacher_macs / r["macs"], r["top1"])
         s = strength.get(r["net"])
         win = "(the reference)" if r is rows[0] else "not measured" if s is None else \
             f"{s['score'] / s['games']:.1%} ({s['lo']:.0%}-{s['hi']:.0%}, {s['games']} games)"
         lines.append(f"| {r['net']} | {r['params']:,} | {r['macs'] / 1e6:.1f} M | {r['b1']:,.0f} | {r['b256']:,.0f} |"
-                     f" {r['b256'] / base_b256:.2f}x | 1/{teacher_macs / r['macs']:.1f} | {r['top1']:.1%} |"
+                     f" {ratio:.2f}x | 1/{teacher_macs / r['macs']:.1f} | {r['top1']:.1%} |"
                      f" {r.get('top1_raw', float('nan')):.1%} | {r.get('kl', float('nan')):.4f} |"
                      f" {r['value_mae']:.4f} | {win} |")
     student = f"mobilenet {args['student']} student fp32"
@@ -580,6 +606,13 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
         f"--{f} {args[f.replace('-', '_')]}" for f in flags if args.get(f.replace("-", "_")) is not None)
     if run.get("remeasured"):
         command += f"`, then (int8 rebuilt with the current defaults, every row re-timed) `{run['remeasured']}"
+    row = {r["net"]: r for r in rows}
+    layout = "Not timed in this run." if "resnet b6c64 fp32 channels-last" not in by_name else (
+        f"int8 runs {speed / by_name['resnet b6c64 fp32 channels-last'][0]:.2f}x its speed. Multiply-adds per "
+        "second at batch 256 (MACs x pos/s): " + ", ".join(
+            f"{label} {row[name]['macs'] * row[name]['b256'] / 1e9:.0f} G" for label, name in (
+                ("fp32 eager", rows[0]["net"]), ("channels-last", "resnet b6c64 fp32 channels-last"),
+                ("int8", "resnet b6c64 int8"))) + " per second.")
     strength_text = strength.get("_about", "Playing strength is not measured yet (`benchmarks/nets_strength.py`).")
     path.write_text(REPORT.format(
         table="\n".join(lines), targets="\n".join(targets), command=command, args=args, info=info,
@@ -590,7 +623,7 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
         else "VNNI or AMX int8 instructions",
         self_top1=f"{info['self_top1']:.1%}" if "self_top1" in info else "(not measured)",
         self_top1_raw=f"{info['self_top1_raw']:.1%}" if "self_top1_raw" in info else "(not measured)",
-        minutes=times["total"] / 60, torch=run["torch"], t_pos=times["positions"] / 60,
+        minutes=times["total"] / 60, layout=layout, torch=run["torch"], t_pos=times["positions"] / 60,
         t_prune=times["pruning"] / 60, t_distill=times["distillation"] / 60, strength=strength_text))
     print("\n".join(lines))
     print("\n".join(targets))
@@ -601,8 +634,9 @@ REPORT = """# Nets and compression on 9x9 Go (CPU)
 
 Command: `{command}`
 (one run, {minutes:.0f} min: teacher and positions {t_pos:.1f} min, pruning {t_prune:.1f} min, distillation
-{t_distill:.1f} min; torch {torch}, 2-core VM shared with other jobs: timings are noisy, medians of 5 rounds,
-{args[threads]} thread).
+{t_distill:.1f} min; torch {torch}, {args[threads]} thread, on a 2-core VM shared with other jobs. Its speed drifts up
+to 2x within minutes, so every net is timed in turn in each of 9 rounds: pos/s is the median over rounds, x fp32
+the median of the per-round ratios to the fp32 teacher).
 
 {table}
 
@@ -625,6 +659,8 @@ Targets (issue 5):
   positions, `convert_pt2e`, `torch.compile` with Inductor freezing), the policy head left in fp32
   (`keep_fp32=policy`, the default), activations in {int8_bits} bits on this CPU ({int8_why}). Compilation
   happens on the first call at each batch size and is not timed.
+- fp32 channels-last: the fp32 teacher with its weights and inputs in channels-last layout (`ChannelsLast`), plain
+  eager PyTorch: the layout oneDNN's convolutions run fastest in on CPU. {layout}
 - Pruned 50% / 80%: global unstructured magnitude pruning in two rounds; after each pruning step the batch-norm
   running statistics are recalibrated on {args[recalibrate]} distillation positions relative to the unpruned net
   (`recalibrate_norm`), then {args[finetune_steps]} steps of batch 64 distil the unpruned net's outputs into the

@@ -87,6 +87,35 @@ def time_call(fn: Callable[[], object], rounds: int = 5, min_seconds: float = 0.
     return statistics.median(times)
 
 
+def time_interleaved(fns: dict[str, Callable[[], object]], rounds: int = 9,
+                     min_seconds: float = 0.2) -> dict[str, list[float]]:
+    """Seconds one call of each function takes, per round: ``{name: [seconds of round 1, ..., round R]}``.
+
+    Every round times each function once in turn (repeating it for >= ``min_seconds``), so all functions see the
+    same stretch of a machine whose speed drifts (a shared VM: up to 2x within minutes). Compare two functions by
+    the median of their per-round ratios (:func:`median_ratio`): timing one after the other instead puts the drift
+    between them into the ratio. Each function is called once untimed first (warm-up, compilation)."""
+    for fn in fns.values():
+        fn()
+    seconds: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            n, start = 0, time.perf_counter()
+            while True:
+                fn()
+                n += 1
+                elapsed = time.perf_counter() - start
+                if elapsed >= min_seconds:
+                    break
+            seconds[name].append(elapsed / n)
+    return seconds
+
+
+def median_ratio(slow: list[float], fast: list[float]) -> float:
+    """Median over rounds of ``slow[i] / fast[i]`` (how many times faster ``fast`` ran, round by round)."""
+    return statistics.median(s / f for s, f in zip(slow, fast, strict=True))
+
+
 def latency_per_position(net: nn.Module, example: torch.Tensor, rounds: int = 5) -> float:
     """Seconds per position of ``net(example)`` in eval mode without autograd (median of ``rounds``)."""
     net.eval()

@@ -10,9 +10,16 @@ import torch
 import yaml
 from torch import nn
 
-from agents.nets import KINDS, NORMS, PRESETS, NetConfig, build_mlp, build_net, count_macs, count_params
+from agents.nets import KINDS, NORMS, PRESETS, NetConfig, build_mlp, build_net, count_macs, count_params, stats
 from agents.nets.checkpoint import load_net, save_net
-from agents.nets.stats import conv_macs, main, separable_macs, separable_ratio
+from agents.nets.stats import (
+    conv_macs,
+    main,
+    median_ratio,
+    separable_macs,
+    separable_ratio,
+    time_interleaved,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALLEST = {kind: next(iter(PRESETS[kind])) for kind in KINDS}
@@ -125,6 +132,27 @@ def test_stats_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     main(["--kinds", "mlp,mobilenet", "--rounds", "1", "--batch", "2", "--board", "5"])
     out = capsys.readouterr().out
     assert "| mobilenet | b4c32 |" in out and "| mlp | l2w64 |" in out and "MACs/position" in out
+
+
+def test_interleaved_timing_keeps_machine_drift_out_of_the_ratio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake clock on a machine that keeps slowing down: ``slow`` costs 2 units and ``fast`` 1, times a factor
+    that grows with every pair of calls. Timed in turn, each round's ratio is exactly 2; timed one after the other
+    (``time_call`` twice), ``fast`` runs later on the slower machine and the ratio comes out far from 2."""
+    clock, calls = [0.0], [0]
+
+    def cost(units: float) -> None:
+        clock[0] += units * (1.0 + 0.25 * (calls[0] // 2))
+        calls[0] += 1
+
+    monkeypatch.setattr(stats.time, "perf_counter", lambda: clock[0])
+    seconds = time_interleaved({"slow": lambda: cost(2.0), "fast": lambda: cost(1.0)}, rounds=7, min_seconds=0.0)
+    assert len(seconds["slow"]) == len(seconds["fast"]) == 7
+    assert [s / f for s, f in zip(seconds["slow"], seconds["fast"], strict=True)] == pytest.approx([2.0] * 7)
+    assert median_ratio(seconds["slow"], seconds["fast"]) == pytest.approx(2.0)
+    calls[0] = 0
+    slow = stats.time_call(lambda: cost(2.0), rounds=7, min_seconds=0.0)
+    fast = stats.time_call(lambda: cost(1.0), rounds=7, min_seconds=0.0)
+    assert slow / fast == pytest.approx(1.2)
 
 
 def test_checkpoint_round_trip(tmp_path: Path) -> None:

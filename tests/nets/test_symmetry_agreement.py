@@ -46,3 +46,21 @@ def test_an_equivariant_net_keeps_its_top_move_and_an_orientation_rule_does_not(
     corner = symmetry_self_agreement(FirstLegalPoint(), pos)
     assert corner < 0.5 and plain < 0.99
     assert np.isfinite(plain)
+
+
+def test_the_channels_last_row_is_the_same_net_and_every_row_is_timed_against_the_first() -> None:
+    """benchmarks/nets_speed.py's fp32 channels-last row computes the teacher's outputs, and throughputs() times
+    every net given, the first being the reference (ratio 1)."""
+    from benchmarks.nets_speed import ChannelsLast, throughputs
+
+    torch.manual_seed(0)
+    net = build_net(NetConfig(kind="resnet", blocks=1, channels=8), 17, 5, 26).eval()
+    planes = torch.randn(6, 17, 5, 5)
+    mask = torch.ones(6, 26, dtype=torch.bool)
+    with torch.no_grad():
+        for a, b in zip(net(planes, mask), ChannelsLast(net)(planes, mask), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    pos = Positions(planes, mask)
+    speed = throughputs({"net": net, "net again": net}, pos, batch=4, rounds=3)
+    assert set(speed) == {"net", "net again"}
+    assert speed["net"][1] == 1.0 and speed["net"][0] > 0 and speed["net again"][1] > 0
