@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -344,10 +345,24 @@ def measure_rows(nets: dict[str, tuple[torch.nn.Module, torch.nn.Module]], teach
     return rows
 
 
-def remeasure(folder: Path, out: Path, threads: int) -> None:
+def remeasure(folder: Path, out: Path, threads: int, student_from: str | None = None) -> None:
     """``--remeasure DIR``: the nets and positions a ``--save DIR`` run kept, int8 rebuilt with today's defaults,
-    every row timed and compared again in this process; the run's other records (teacher, training) are kept."""
+    every row timed and compared again in this process; the run's other records (teacher, training) are kept.
+
+    ``student_from`` (``NAME/STEPS``, a key of ``DIR/students.json``): the student rows are that student of
+    ``benchmarks/student_sweep.py`` instead of the run's own; its net is copied to ``DIR/student.pt`` (where
+    ``nets_strength.py`` finds the student) and its record kept in ``rows.json``. ``UserError`` naming the
+    students there when it is not one of them."""
     run = json.loads((folder / "rows.json").read_text())
+    if student_from:
+        sweep_file = folder / "students.json"
+        swept = json.loads(sweep_file.read_text()) if sweep_file.exists() else {}
+        if student_from not in swept:
+            raise UserError(f"no student {student_from!r} in {sweep_file}; valid: {', '.join(swept) or 'none'} "
+                            "(benchmarks/student_sweep.py writes them)")
+        record = swept[student_from]
+        shutil.copyfile(folder / f"student-{record['name']}-{record['steps']}.pt", folder / "student.pt")
+        run["args"]["student"], run["student_sweep"] = record["name"], record
     student_preset = run["args"]["student"]
     nets = {"resnet b6c64 fp32 (teacher)": None, "resnet b6c64 pruned 50%": "pruned50",
             "resnet b6c64 pruned 80%": "pruned80", "resnet b6c64 50% channels cut": "channels50",
@@ -360,7 +375,8 @@ def remeasure(folder: Path, out: Path, threads: int) -> None:
                                student_preset, load_positions(folder / "test.npz"),
                                load_positions(folder / "raw_test.npz"), load_positions(folder / "calibration.npz"))
     run["args"]["threads"] = threads
-    run["remeasured"] = f"python benchmarks/nets_speed.py --remeasure {folder} --threads {threads}"
+    run["remeasured"] = f"python benchmarks/nets_speed.py --remeasure {folder} --threads {threads}" + (
+        f" --student-from {student_from}" if student_from else "")
     (folder / "rows.json").write_text(json.dumps(run, indent=1) + "\n")
     write_report(out, run)
 
@@ -401,9 +417,14 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "reports" / "nets.md"))
     p.add_argument("--remeasure", default=None, metavar="DIR", help="re-time and re-compare the nets a --save DIR "
                    "run kept (int8 rebuilt with the current defaults), without training anything")
+    p.add_argument("--student-from", default=None, metavar="NAME/STEPS", help="--remeasure: the student rows are "
+                   "this student of DIR/students.json (benchmarks/student_sweep.py), e.g. b6c48-t2/16000")
     args = p.parse_args()
     if args.remeasure:
-        remeasure(Path(args.remeasure), Path(args.out), args.threads)
+        try:
+            remeasure(Path(args.remeasure), Path(args.out), args.threads, args.student_from)
+        except UserError as exc:
+            p.error(str(exc))
         return
     torch.set_num_threads(args.train_threads)  # timings below use --threads
     t0 = time.time()
@@ -629,9 +650,30 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
                 ("fp32 eager", rows[0]["net"]), ("channels-last", CHANNELS_LAST),
                 ("int8", "resnet b6c64 int8"))) + " per second.")
     strength_text = strength.get("_about", "Playing strength is not measured yet (`benchmarks/nets_strength.py`).")
+    sweep = run.get("student_sweep")
+    distill_time = f"distillation {times['distillation'] / 60:.1f} min"
+    if sweep and sweep.get("steps_per_s"):
+        distill_time = (f"its own student's distillation {times['distillation'] / 60:.1f} min; the table's student "
+                        f"was distilled by the sweep in {sweep['steps'] / sweep['steps_per_s'] / 60:.0f} min")
+    if sweep:
+        rate = f", {sweep['steps_per_s']:.2f} steps/s on {sweep['threads']} threads" if sweep.get("steps_per_s") else ""
+        student_recipe = (
+            f"mobilenet {sweep['name']}, the best student of `benchmarks/student_sweep.py` ([students.md]"
+            f"(students.md)), distilled from the teacher's outputs for {sweep['steps']} steps of batch "
+            f"{args['distill_batch']} on the distillation positions ({sweep['augment']} symmetric copies of each, the "
+            f"teacher's outputs recomputed on each copy), Adam, peak lr {sweep['lr']:g}, warm-up then cosine decay; "
+            f"KL at T = {sweep['temperature']:g} plus value MSE, trained in channels-last layout{rate}. The run's own "
+            f"student ({args['distill_steps']} steps) is not in the table.")
+    else:
+        student_recipe = (
+            f"mobilenet {args['student']} (expand 4) distilled from the teacher's outputs for {args['distill_steps']} "
+            f"steps of batch {args['distill_batch']} on the distillation positions ({args['augment']} symmetric "
+            f"copies of each, the teacher's outputs recomputed on each copy), Adam, peak lr {args['distill_lr']}, "
+            f"warm-up then cosine decay; KL at T = {args['temperature']} plus value MSE, trained in channels-last "
+            f"layout (1.6x faster steps on this CPU); loss {run['loss'][0]:.3f} -> {run['loss'][1]:.3f}.")
     path.write_text(REPORT.format(
         table="\n".join(lines), targets="\n".join(targets), command=command, args=args, info=info,
-        s50=run["sparsity"]["0.5"], s80=run["sparsity"]["0.8"], l0=run["loss"][0], l1=run["loss"][1],
+        s50=run["sparsity"]["0.5"], s80=run["sparsity"]["0.8"], student_recipe=student_recipe,
         peak_raw=f"{info['peak_raw']:.2f}" if "peak_raw" in info else "not measured",
         int8_bits=7 if needs_reduced_range() else 8,
         int8_why="no VNNI or AMX: 8-bit activations would saturate, `needs_reduced_range`" if needs_reduced_range()
@@ -639,7 +681,7 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
         self_top1=f"{info['self_top1']:.1%}" if "self_top1" in info else "(not measured)",
         self_top1_raw=f"{info['self_top1_raw']:.1%}" if "self_top1_raw" in info else "(not measured)",
         minutes=times["total"] / 60, layout=layout, torch=run["torch"], t_pos=times["positions"] / 60,
-        t_prune=times["pruning"] / 60, t_distill=times["distillation"] / 60, strength=strength_text))
+        t_prune=times["pruning"] / 60, distill_time=distill_time, strength=strength_text))
     print("\n".join(lines))
     print("\n".join(targets))
     print(f"wrote {path}")
@@ -648,8 +690,8 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
 REPORT = """# Nets and compression on 9x9 Go (CPU)
 
 Command: `{command}`
-(one run, {minutes:.0f} min: teacher and positions {t_pos:.1f} min, pruning {t_prune:.1f} min, distillation
-{t_distill:.1f} min; torch {torch}, {args[threads]} thread, on a 2-core VM shared with other jobs. Its speed drifts up
+(one run, {minutes:.0f} min: teacher and positions {t_pos:.1f} min, pruning {t_prune:.1f} min, {distill_time};
+torch {torch}, {args[threads]} thread, on a 2-core VM shared with other jobs. Its speed drifts up
 to 2x within minutes, so every net is timed in turn in each of 9 rounds: pos/s is the median over rounds, x fp32
 the median of the per-round ratios to the fp32 teacher).
 
@@ -689,11 +731,7 @@ Targets (issue 5):
   ranking leaves a block only a few channels, recalibrating the next norm scales that nearly constant branch
   back up to its old size and wrecks the net (0.2% instead of 97.6% board-move agreement, measured before
   fine-tuning on an earlier 9x9 teacher).
-- Student: mobilenet {args[student]} (expand 4) distilled from the teacher's outputs for {args[distill_steps]}
-  steps of batch {args[distill_batch]} on the distillation positions ({args[augment]} symmetric copies of each,
-  the teacher's outputs recomputed on each copy), Adam, peak lr {args[distill_lr]}, warm-up then cosine decay;
-  KL at T = {args[temperature]} plus value MSE, trained in channels-last layout (1.6x faster steps on this CPU);
-  loss {l0:.3f} -> {l1:.3f}. Its fp32 speed per MAC is lower than the ResNet's: depthwise 3x3 convs are
+- Student: {student_recipe} Its fp32 speed per MAC is lower than the ResNet's: depthwise 3x3 convs are
   memory-bound on CPU.
 
 {strength}

@@ -14,10 +14,14 @@ processes may train different ``--students`` into one folder at once), and each 
 state in ``DIR/student-NAME-STEPS-TEACHER.state.pt`` (every 200 steps, and on Ctrl-C): the same command resumes it.
 
 A student is ``bBcC`` (B inverted-residual blocks of C channels) with optional suffixes: ``-eE`` (expansion E,
-default 4), ``-se`` (squeeze-excitation in every block, MobileNetV3), ``-tT`` (distillation temperature T,
-default 1), ``-hH`` (weight H of the hard-label term, cross-entropy against the teacher's top move; default 0),
-``-aA`` (A symmetric copies of each distillation position instead of the run's) and ``-lrL`` (peak learning rate
-L instead of the run's).
+default 4), ``-kK`` (depthwise kernel K x K, default 3), ``-se`` (squeeze-excitation in every block, MobileNetV3),
+``-tT`` (distillation temperature T, default 1), ``-hH`` (weight H of the hard-label term, cross-entropy against
+the teacher's top move; default 0), ``-aA`` (A symmetric copies of each distillation position instead of the
+run's), ``-lrL`` (peak learning rate L instead of the run's), ``-rR`` and ``-gG`` (R thousand positions of the
+teacher's own games, each move sampled from its raw policy at temperature 1, and G thousand positions of its games
+with the search of the test games, added to the corpus positions before the symmetric copies: distillation on the
+positions the student will meet). The added positions are generated once per folder and kept in
+``DIR/distill-raw-R.npz`` and ``DIR/distill-search-G.npz``, from seeds the test sets do not use.
 """
 
 from __future__ import annotations
@@ -35,23 +39,33 @@ import torch
 
 from agents.compress import agreement, distill
 from agents.compress.distill import outputs_on
-from agents.compress.positions import Positions, load_positions
+from agents.compress.positions import Positions, load_positions, save_positions
 from agents.nets import NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
 from zoo.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nets_speed import DistillProgress, corpus_positions, held_out_games, sample, symmetric_copies  # noqa: E402
+from nets_speed import (  # noqa: E402
+    DistillProgress,
+    corpus_positions,
+    held_out_games,
+    raw_policy_positions,
+    sample,
+    search_positions,
+    symmetric_copies,
+)
 
 NUMBER = r"\d+(?:\.\d+)?"
-SPEC = re.compile(rf"b(\d+)c(\d+)((?:-e\d+|-se|-t{NUMBER}|-h{NUMBER}|-a\d+|-lr{NUMBER})*)")
-SPEC_FORM = "bBcC[-eE][-se][-tT][-hH][-aA][-lrL], e.g. b6c48, b12c32-e6, b6c48-se-t2, b6c48-t2-h1-lr0.006"
+SPEC = re.compile(rf"b(\d+)c(\d+)((?:-e\d+|-se|-t{NUMBER}|-h{NUMBER}|-a\d+|-lr{NUMBER}|-r\d+|-g\d+|-k\d+)*)")
+SPEC_FORM = ("bBcC[-eE][-kK][-se][-tT][-hH][-aA][-lrL][-rR][-gG], e.g. b6c48, b12c32-e6, b6c48-k5-se-t2, "
+             "b6c48-t2-h1-lr0.006, b6c48-t2-r60")
 
 
 @dataclass(frozen=True)
 class Student:
-    """One student of the sweep: its net config and distillation settings (``None``: the run's)."""
+    """One student of the sweep: its net config and distillation settings (``None``: the run's; ``raw`` and
+    ``search``: thousands of the teacher's own raw-policy and search-game positions added to the corpus ones)."""
 
     name: str
     config: NetConfig
@@ -59,6 +73,8 @@ class Student:
     hard_weight: float = 0.0
     augment: int | None = None
     lr: float | None = None
+    raw: int = 0
+    search: int = 0
 
 
 def parse_student(spec: str) -> Student:
@@ -66,7 +82,7 @@ def parse_student(spec: str) -> Student:
     match = SPEC.fullmatch(spec)
     if not match or int(match[1]) < 1 or int(match[2]) < 1:
         raise ValueError(f"bad student {spec!r}; expected {SPEC_FORM}")
-    expand, se, temperature, hard, augment, lr = 4, False, 1.0, 0.0, None, None
+    expand, kernel, se, temperature, hard, augment, lr, raw, search = 4, 3, False, 1.0, 0.0, None, None, 0, 0
     for part in filter(None, match[3].split("-")):
         if part == "se":
             se = True
@@ -74,17 +90,25 @@ def parse_student(spec: str) -> Student:
             lr = float(part[2:])
         elif part[0] == "e":
             expand = int(part[1:])
+        elif part[0] == "k":
+            kernel = int(part[1:])
         elif part[0] == "h":
             hard = float(part[1:])
         elif part[0] == "a":
             augment = int(part[1:])
+        elif part[0] == "r":
+            raw = int(part[1:])
+        elif part[0] == "g":
+            search = int(part[1:])
         else:
             temperature = float(part[1:])
-    if expand < 1 or temperature <= 0 or (augment is not None and not 1 <= augment <= 8) or lr == 0:
-        raise ValueError(f"bad student {spec!r}: expansion must be >= 1, temperature and learning rate > 0 and "
-                         f"symmetric copies 1..8; expected {SPEC_FORM}")
-    config = NetConfig(kind="mobilenet", blocks=int(match[1]), channels=int(match[2]), expand=expand, se=se)
-    return Student(spec, config, temperature, hard, augment, lr)
+    if (expand < 1 or kernel % 2 == 0 or temperature <= 0 or (augment is not None and not 1 <= augment <= 8)
+            or lr == 0):
+        raise ValueError(f"bad student {spec!r}: expansion must be >= 1, the kernel odd, temperature and learning "
+                         f"rate > 0 and symmetric copies 1..8; expected {SPEC_FORM}")
+    config = NetConfig(kind="mobilenet", blocks=int(match[1]), channels=int(match[2]), expand=expand, se=se,
+                       kernel_size=kernel)
+    return Student(spec, config, temperature, hard, augment, lr, raw, search)
 
 
 def main() -> None:
@@ -123,14 +147,17 @@ def main() -> None:
         test, raw_test = load_positions(folder / "test.npz"), load_positions(folder / "raw_test.npz")
         example = test.planes[:1]
         teacher_macs = count_macs(teacher, example)
-    sets: dict[int, tuple[Positions, object]] = {}  # symmetric copies -> distillation set and teacher outputs
+    sets: dict[tuple[int, int, int], tuple[Positions, object]] = {}  # (copies, raw, search) -> set, teacher outputs
     for student in todo:
         copies = student.augment or run["augment"]
-        if copies not in sets:
-            train = symmetric_copies(dset, copies, run["seed"])
+        key = copies, student.raw, student.search
+        if key not in sets:
+            own = [own_positions(folder, teacher, kind, thousands, run)
+                   for kind, thousands in (("raw", student.raw), ("search", student.search)) if thousands]
+            train = symmetric_copies(concat([dset, *own]), copies, run["seed"])
             print(f"teacher outputs on {len(train)} distillation positions ...", flush=True)
-            sets[copies] = train, outputs_on(teacher, train)
-        train, targets = sets[copies]
+            sets[key] = train, outputs_on(teacher, train)
+        train, targets = sets[key]
         torch.manual_seed(run["seed"])
         net = build_net(student.config, 17, 9, 82)
         macs = count_macs(net, example)
@@ -160,11 +187,35 @@ def main() -> None:
             "value_mae": a.value_mae, "loss": sum(losses[-20:]) / len(losses[-20:]), "steps": args.steps,
             "steps_per_s": trained / seconds if trained else None, "threads": args.threads,
             "temperature": student.temperature, "hard_weight": student.hard_weight, "augment": copies,
+            "raw": student.raw, "search": student.search, "positions": len(train),
             "lr": student.lr or run["distill_lr"], "teacher": teacher_id}
         results_file.write_text(json.dumps(done, indent=1) + "\n")
         print(f"{student.name}: top-1 {a.top1:.3f}, KL {a.kl:.4f}, value MAE {a.value_mae:.4f} ({seconds:.0f} s)",
               flush=True)
     write_report(Path(args.out), done, run, args)
+
+
+def own_positions(folder: Path, teacher: torch.nn.Module, kind: str, thousands: int, run: dict) -> Positions:
+    """``thousands`` x 1000 positions of games the teacher plays against itself, ``kind`` "raw" (each move sampled
+    from its raw policy at temperature 1) or "search" (the search of the test games): generated from seeds the
+    test sets do not use (the run's seed + 4 and + 5) and kept in ``folder/distill-KIND-THOUSANDS.npz``."""
+    path = folder / f"distill-{kind}-{thousands}.npz"
+    if path.exists():
+        return load_positions(path)
+    start = time.time()
+    if kind == "raw":
+        pos = raw_policy_positions(teacher, thousands * 1000, run["seed"] + 4)
+    else:
+        pos = search_positions(teacher, thousands * 1000, run["seed"] + 5, simulations=run["position_simulations"])
+    save_positions(path, pos.planes.numpy(), pos.mask.numpy())
+    print(f"{len(pos)} {kind} positions of the teacher's own games in {time.time() - start:.0f} s -> {path}",
+          flush=True)
+    return pos
+
+
+def concat(sets: list[Positions]) -> Positions:
+    """The positions of ``sets`` one after the other."""
+    return Positions(torch.cat([s.planes for s in sets]), torch.cat([s.mask for s in sets]))
 
 
 def result_key(name: str, steps: int) -> str:
@@ -222,8 +273,11 @@ Commands (students of one command may be split over several processes writing in
   the teacher learnt from, {run[augment]} symmetric copies of each, batch {run[distill_batch]}, Adam, peak lr
   {run[distill_lr]}, 100 warm-up steps then cosine decay to 0, KL on the policy at temperature T (times T^2) plus
   value MSE, seed {run[seed]}. Students differ only in shape (bBcC: B inverted-residual blocks of C channels, e:
-  expansion, default 4; se: squeeze-excitation), T and where named: h, the weight of a hard-label term
-  (cross-entropy against the teacher's top move); a, symmetric copies; lr, peak learning rate.
+  expansion, default 4; k: depthwise kernel size, default 3; se: squeeze-excitation), T and where named: h, the
+  weight of a hard-label term (cross-entropy against the teacher's top move); a, symmetric copies; lr, peak
+  learning rate; r and g, thousands of positions of the teacher's own games added to the corpus ones (r: every move
+  sampled from its raw policy at temperature 1; g: the search of the test games), from seeds the test sets do not
+  use.
 - Best top-1 agreement within the MAC budget (>= 3x fewer MACs than the teacher): {best:.1%}, against a target of
   90% ([nets.md](nets.md)).
 """

@@ -63,13 +63,15 @@ class SqueezeExcite(nn.Module):
 
 
 class InvertedResidual(nn.Module):
-    """x + project(se(depthwise(expand(x)))): C -> t*C (1x1, ReLU) -> 3x3 depthwise (ReLU) -> C (1x1, linear)."""
+    """x + project(se(depthwise(expand(x)))): C -> t*C (1x1, ReLU) -> KxK depthwise (ReLU; K = 3 unless ``kernel_size``)
+    -> C (1x1, linear)."""
 
-    def __init__(self, channels: int, expand: int, norm: str, groups: int, se: bool, se_reduce: int) -> None:
+    def __init__(self, channels: int, expand: int, norm: str, groups: int, se: bool, se_reduce: int,
+                 kernel_size: int = 3) -> None:
         super().__init__()
         hidden = channels * expand
         self.expand = conv_norm_act(channels, hidden, 1, norm, groups)
-        self.depthwise = conv_norm_act(hidden, hidden, 3, norm, groups, conv_groups=hidden)
+        self.depthwise = conv_norm_act(hidden, hidden, kernel_size, norm, groups, conv_groups=hidden)
         self.se = SqueezeExcite(hidden, se_reduce) if se else nn.Identity()
         self.project = conv_norm_act(hidden, channels, 1, norm, groups, act=False)
 
@@ -126,7 +128,7 @@ class MobileNet(nn.Module):
         blocks, channels = cfg.size()
         self.stem = conv_norm_act(in_channels, channels, 3, cfg.norm, cfg.groups)
         self.blocks = nn.Sequential(*(InvertedResidual(channels, cfg.expand, cfg.norm, cfg.groups, cfg.se,
-                                                       cfg.se_reduce) for _ in range(blocks)))
+                                                       cfg.se_reduce, cfg.kernel_size) for _ in range(blocks)))
         self.out_channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

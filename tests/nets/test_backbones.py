@@ -171,3 +171,17 @@ def test_yaml_lists_every_field(kind: str) -> None:
     data = yaml.safe_load((ROOT / "conf" / "net" / f"{kind}.yaml").read_text())
     assert set(data) == {f.name for f in dataclasses.fields(NetConfig)}
     assert NetConfig(**data).kind == kind
+
+
+def test_a_wider_depthwise_kernel_costs_what_the_formula_says_and_keeps_shapes() -> None:
+    n, planes, blocks, channels, expand = 9, 17, 2, 16, 4
+    x = torch.randn(3, planes, n, n)
+    nets = {k: build_net(NetConfig(kind="mobilenet", blocks=blocks, channels=channels, expand=expand,
+                                   kernel_size=k), planes, n, n * n + 1).eval() for k in (3, 5)}
+    hidden = channels * expand
+    extra = blocks * n * n * (5 * 5 - 3 * 3) * hidden  # only the depthwise convs grow
+    assert count_macs(nets[5], x[:1]) - count_macs(nets[3], x[:1]) == extra
+    logits, value = nets[5](x, torch.ones(3, n * n + 1, dtype=torch.bool))
+    assert logits.shape == (3, n * n + 1) and value.shape == (3,)
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        NetConfig(kind="mobilenet", kernel_size=4)

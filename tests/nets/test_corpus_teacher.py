@@ -91,7 +91,10 @@ def test_student_specs_name_shape_expansion_excitation_and_temperature() -> None
     tuned = parse_student("b6c48-t2-h0.5-a1-lr0.006")
     assert (tuned.temperature, tuned.hard_weight, tuned.augment, tuned.lr) == (2.0, 0.5, 1, 0.006)
     assert (plain.hard_weight, plain.augment, plain.lr) == (0.0, None, None)  # None: the run's setting
-    for bad in ("b6", "b0c8", "b6c48-x", "mobilenet", "b6c48-t0", "b6c48-a0", "b6c48-a9", "b6c48-lr0"):
+    own = parse_student("b6c48-t2-r60-g5")
+    assert (own.raw, own.search, plain.raw, plain.search) == (60, 5, 0, 0)
+    assert parse_student("b6c48-k5-se").config.kernel_size == 5 and plain.config.kernel_size == 3
+    for bad in ("b6", "b0c8", "b6c48-x", "mobilenet", "b6c48-t0", "b6c48-a0", "b6c48-a9", "b6c48-lr0", "b6c48-k4"):
         with pytest.raises(ValueError, match="expected bBcC"):
             parse_student(bad)
 
@@ -166,6 +169,26 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
     assert "--students b1c8 --steps 4" in out.read_text() and "--students b1c8 --steps 6" in out.read_text()
 
 
+def test_a_student_can_learn_on_the_teachers_own_games_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from agents.compress.positions import load_positions
+    from benchmarks import student_sweep
+
+    corpus, save = sweep_folders(tmp_path)
+    argv = ["student_sweep.py", "--save", str(save), "--corpus", str(corpus), "--students", "b1c8-r1,b1c8",
+            "--steps", "2", "--out", str(tmp_path / "students.md")]
+    monkeypatch.setattr("sys.argv", argv)
+    student_sweep.main()
+    results = json.loads((save / "students.json").read_text())
+    own = load_positions(save / "distill-raw-1.npz")  # kept for the next student that asks for them
+    assert len(own) == 1000 and own.mask.any(1).all()
+    corpus_share = results["b1c8/2"]["positions"]
+    assert results["b1c8-r1/2"]["positions"] == corpus_share + 2 * 1000  # before the 2 symmetric copies
+    assert results["b1c8-r1/2"]["raw"] == 1 and results["b1c8/2"]["raw"] == 0
+
+
 def test_an_interrupted_student_sweep_says_how_to_resume(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import os
@@ -212,3 +235,57 @@ def test_the_student_sweep_without_a_benchmark_folder_says_what_to_run(
     with pytest.raises(SystemExit):
         student_sweep.main()
     assert "bad student 'b6c48-q'" in capsys.readouterr().err
+
+
+def test_remeasure_can_put_a_swept_student_in_the_nets_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``nets_speed.py --remeasure DIR --student-from NAME/STEPS``: the student rows are that student of the sweep
+    (its net becomes DIR/student.pt, where nets_strength.py looks), the report says where it comes from, and an
+    unknown key names the valid ones and leaves the folder as it was."""
+    import json
+
+    from agents.nets import NetConfig, build_net
+    from agents.nets.checkpoint import load_net, save_net
+    from benchmarks import nets_speed
+    from zoo.errors import UserError
+
+    _, save = sweep_folders(tmp_path)
+    (save / "calibration.npz").write_bytes((save / "test.npz").read_bytes())
+    tiny = NetConfig(kind="resnet", blocks=1, channels=8)
+    for key in ("pruned50", "pruned80", "channels50"):
+        save_net(build_net(tiny, 17, 9, 82).eval(), save / f"{key}.pt")
+    save_net(build_net(NetConfig(kind="mobilenet", blocks=1, channels=8), 17, 9, 82).eval(), save / "student.pt")
+    swept = build_net(NetConfig(kind="mobilenet", blocks=2, channels=8, kernel_size=5), 17, 9, 82).eval()
+    save_net(swept, save / "student-b2c8-k5-t2-30.pt")
+    record = {"name": "b2c8-k5-t2", "steps": 30, "steps_per_s": 3.0, "threads": 2, "augment": 2, "lr": 0.006,
+              "temperature": 2.0}
+    (save / "students.json").write_text(json.dumps({"b2c8-k5-t2/30": record}))
+    run = json.loads((save / "rows.json").read_text())
+    run["args"].update(student="b1c8", threads=1, recalibrate=16, finetune_steps=2, distill_steps=1,
+                       temperature=1.0, corpus="corpus")
+    run.update(info={"teacher": "a tiny teacher", "peak": 0.5, "positions": "a few"}, sparsity={"0.5": 0.5, "0.8": 0.8},
+               loss=[3.0, 2.9], torch="test", times={"total": 60.0, "positions": 30.0, "pruning": 20.0,
+                                                   "distillation": 10.0})
+    (save / "rows.json").write_text(json.dumps(run))
+    seen = {}
+
+    def fake_rows(nets, teacher, student, preset, test, raw, calibration):  # noqa: ANN001, ANN202
+        seen["student"], seen["preset"] = student, preset
+        names = [*nets, "resnet b6c64 int8", f"mobilenet {preset} student int8"]
+        return [{"net": n, "params": 1, "macs": 4 if i else 12, "b1": 1.0, "b256": 1.0, "x256": 1.0 + i,
+                 "top1": 0.9, "value_mae": 0.1} for i, n in enumerate(names)]
+
+    monkeypatch.setattr(nets_speed, "measure_rows", fake_rows)
+    out = tmp_path / "nets.md"
+    before = (save / "student.pt").read_bytes()
+    with pytest.raises(UserError, match=r"no student 'b9c9/1' .*valid: b2c8-k5-t2/30"):
+        nets_speed.remeasure(save, out, 1, "b9c9/1")
+    assert (save / "student.pt").read_bytes() == before and not out.exists()
+    nets_speed.remeasure(save, out, 1, "b2c8-k5-t2/30")
+    assert seen["preset"] == "b2c8-k5-t2" and seen["student"].cfg.kernel_size == 5
+    assert load_net(save / "student.pt").cfg.blocks == 2  # nets_strength.py plays the swept student
+    report = out.read_text()
+    assert "| mobilenet b2c8-k5-t2 student fp32 |" in report and "| mobilenet b2c8-k5-t2 student int8 |" in report
+    assert "the best student of `benchmarks/student_sweep.py`" in report and "for 30 steps" in report
+    assert "--remeasure " + str(save) + " --threads 1 --student-from b2c8-k5-t2/30" in report
+    assert json.loads((save / "rows.json").read_text())["student_sweep"]["name"] == "b2c8-k5-t2"
