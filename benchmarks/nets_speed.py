@@ -50,7 +50,7 @@ from agents.compress.positions import Positions, load_positions, save_positions
 from agents.compress.prune import slice_pruned
 from agents.compress.quantize import needs_reduced_range
 from agents.compress.source import load_source
-from agents.nets import NetConfig, build_net, count_macs, count_params
+from agents.nets import PRESETS, NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
 from agents.nets.stats import median_ratio, time_interleaved
 from agents.zero.config import ZeroConfig
@@ -362,8 +362,8 @@ def remeasure(folder: Path, out: Path, threads: int, student_from: str | None = 
                             "(benchmarks/student_sweep.py writes them)")
         record = swept[student_from]
         shutil.copyfile(folder / f"student-{record['name']}-{record['steps']}.pt", folder / "student.pt")
-        run["args"]["student"], run["student_sweep"] = record["name"], record
-    student_preset = run["args"]["student"]
+        run["student"], run["student_sweep"] = record["name"], record
+    student_preset = run.get("student") or run["args"]["student"]
     nets = {"resnet b6c64 fp32 (teacher)": None, "resnet b6c64 pruned 50%": "pruned50",
             "resnet b6c64 pruned 80%": "pruned80", "resnet b6c64 50% channels cut": "channels50",
             f"mobilenet {student_preset} student fp32": "student"}
@@ -379,6 +379,40 @@ def remeasure(folder: Path, out: Path, threads: int, student_from: str | None = 
         f" --student-from {student_from}" if student_from else "")
     (folder / "rows.json").write_text(json.dumps(run, indent=1) + "\n")
     write_report(out, run)
+
+
+def own_games(sweep: dict) -> str:
+    """What a swept student learnt from besides the corpus positions (its ``-rR`` and ``-gG`` positions)."""
+    parts = [f"{sweep[key]},000 positions of the teacher's own {kind}" for key, kind in
+             (("raw", "raw-policy games"), ("search", "search games (other seeds than the test games')"))
+             if sweep.get(key)]
+    return " and " + " and ".join(parts) if parts else ""
+
+
+def teacher_recipe(args: argparse.Namespace) -> dict:
+    """The settings a teacher trained on ``--corpus`` depends on (kept in ``DIR/teacher.json``)."""
+    return {"corpus": str(Path(args.corpus).resolve()), "held_out": args.held_out, "seed": args.seed,
+            "teacher_steps": args.teacher_steps, "teacher_batch": args.teacher_batch, "teacher_lr": args.teacher_lr,
+            "teacher_value_weight": args.teacher_value_weight}
+
+
+def corpus_teacher(args: argparse.Namespace, folder: Path | None, positions: Positions, moves: torch.Tensor,
+                   results: torch.Tensor) -> torch.nn.Module:
+    """The resnet b6c64 teacher of ``--corpus`` (:func:`train_teacher` on the training games' ``positions``, the
+    engine's ``moves`` and the ``results``), saved as ``folder/teacher.pt`` with its settings in
+    ``folder/teacher.json``. A folder that already holds a teacher of the same settings gives that one back
+    instead of training again, so a run stopped after the teacher (Ctrl-C, a crash) loses none of its minutes."""
+    recipe = teacher_recipe(args)
+    if folder and (folder / "teacher.pt").exists() and (folder / "teacher.json").exists() and \
+            json.loads((folder / "teacher.json").read_text()) == recipe:
+        print(f"teacher: {folder / 'teacher.pt'}, trained earlier with these settings", flush=True)
+        return load_net(folder / "teacher.pt").eval()
+    teacher = train_teacher(positions, moves, results, args.teacher_steps, args.teacher_batch, args.teacher_lr,
+                            args.seed, augment=True, value_weight=args.teacher_value_weight)
+    if folder:
+        save_net(teacher, folder / "teacher.pt")
+        (folder / "teacher.json").write_text(json.dumps(recipe, indent=1) + "\n")
+    return teacher
 
 
 def main() -> None:
@@ -426,6 +460,9 @@ def main() -> None:
         except UserError as exc:
             p.error(str(exc))
         return
+    if args.student not in PRESETS["mobilenet"]:
+        p.error(f"unknown --student {args.student!r}; valid mobilenet presets: {', '.join(PRESETS['mobilenet'])} "
+                "(other shapes: benchmarks/student_sweep.py, then --remeasure DIR --student-from NAME/STEPS)")
     torch.set_num_threads(args.train_threads)  # timings below use --threads
     t0 = time.time()
     info: dict = {}
@@ -454,10 +491,7 @@ def main() -> None:
             info["teacher"] = f"{source.description} ({source.path})"
         else:
             print(f"teacher: resnet b6c64 on {corpus_about} of {args.corpus}", flush=True)
-            teacher = train_teacher(ctrain, cmoves[~held], cresults[~held], args.teacher_steps, args.teacher_batch,
-                                    args.teacher_lr, args.seed, augment=True, value_weight=args.teacher_value_weight)
-            if folder:
-                save_net(teacher, folder / "teacher.pt")
+            teacher = corpus_teacher(args, folder, ctrain, cmoves[~held], cresults[~held])
             info["teacher"] = (f"resnet b6c64 trained here for {args.teacher_steps} AdamW steps of batch "
                                f"{args.teacher_batch} (one random board symmetry per batch) on the moves and "
                                f"results of {corpus_about} of `{args.corpus}`")
@@ -617,7 +651,7 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
                      f" {ratio:.2f}x | 1/{teacher_macs / r['macs']:.1f} | {r['top1']:.1%} |"
                      f" {r.get('top1_raw', float('nan')):.1%} | {r.get('kl', float('nan')):.4f} |"
                      f" {r['value_mae']:.4f} | {win} |")
-    student = f"mobilenet {args['student']} student fp32"
+    student = f"mobilenet {run.get('student') or args['student']} student fp32"
     speed, _, int8_top1 = by_name["resnet b6c64 int8"]
     int8_range = next(r for r in rows if r["net"] == "resnet b6c64 int8").get("x256_range")
     spread = f" (median of {ROUNDS} rounds, {int8_range[0]:.2f}x-{int8_range[1]:.2f}x round by round)" \
@@ -660,7 +694,8 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
         student_recipe = (
             f"mobilenet {sweep['name']}, the best student of `benchmarks/student_sweep.py` ([students.md]"
             f"(students.md)), distilled from the teacher's outputs for {sweep['steps']} steps of batch "
-            f"{args['distill_batch']} on the distillation positions ({sweep['augment']} symmetric copies of each, the "
+            f"{args['distill_batch']} on the distillation positions{own_games(sweep)} ({sweep['augment']} symmetric "
+            "copies of each, the "
             f"teacher's outputs recomputed on each copy), Adam, peak lr {sweep['lr']:g}, warm-up then cosine decay; "
             f"KL at T = {sweep['temperature']:g} plus value MSE, trained in channels-last layout{rate}. The run's own "
             f"student ({args['distill_steps']} steps) is not in the table.")

@@ -102,7 +102,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     folder = Path(args.save)
     rows_file = folder / "rows.json"
-    student = json.loads(rows_file.read_text())["args"]["student"] if rows_file.exists() else args.student
+    run = json.loads(rows_file.read_text()) if rows_file.exists() else None
+    student = (run.get("student") or run["args"]["student"]) if run else args.student
     wanted = [n.strip() for n in args.nets.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in NETS]
     if unknown:

@@ -258,7 +258,7 @@ def test_remeasure_can_put_a_swept_student_in_the_nets_table(
     swept = build_net(NetConfig(kind="mobilenet", blocks=2, channels=8, kernel_size=5), 17, 9, 82).eval()
     save_net(swept, save / "student-b2c8-k5-t2-30.pt")
     record = {"name": "b2c8-k5-t2", "steps": 30, "steps_per_s": 3.0, "threads": 2, "augment": 2, "lr": 0.006,
-              "temperature": 2.0}
+              "temperature": 2.0, "raw": 0, "search": 20}
     (save / "students.json").write_text(json.dumps({"b2c8-k5-t2/30": record}))
     run = json.loads((save / "rows.json").read_text())
     run["args"].update(student="b1c8", threads=1, recalibrate=16, finetune_steps=2, distill_steps=1,
@@ -287,5 +287,59 @@ def test_remeasure_can_put_a_swept_student_in_the_nets_table(
     report = out.read_text()
     assert "| mobilenet b2c8-k5-t2 student fp32 |" in report and "| mobilenet b2c8-k5-t2 student int8 |" in report
     assert "the best student of `benchmarks/student_sweep.py`" in report and "for 30 steps" in report
+    assert "positions and 20,000 positions of the teacher's own search games" in report
     assert "--remeasure " + str(save) + " --threads 1 --student-from b2c8-k5-t2/30" in report
-    assert json.loads((save / "rows.json").read_text())["student_sweep"]["name"] == "b2c8-k5-t2"
+    kept = json.loads((save / "rows.json").read_text())
+    assert kept["student_sweep"]["name"] == "b2c8-k5-t2" and kept["student"] == "b2c8-k5-t2"
+    assert kept["args"]["student"] == "b1c8" and "--student b1c8 " in report  # the command that was run
+
+
+def test_an_unknown_student_preset_stops_the_benchmark_before_it_trains(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A sweep spec is not a preset of the run's own student: one line naming the valid presets, before the
+    corpus is read or a teacher trained."""
+    from benchmarks import nets_speed
+
+    def no_corpus(folder):  # noqa: ANN001, ANN202
+        raise AssertionError("read the corpus before checking --student")
+
+    monkeypatch.setattr(nets_speed, "corpus_positions", no_corpus)
+    monkeypatch.setattr("sys.argv", ["nets_speed.py", "--corpus", str(tmp_path), "--student", "b6c48-t2-lr0.006",
+                                     "--save", str(tmp_path / "run")])
+    with pytest.raises(SystemExit) as stop:
+        nets_speed.main()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown --student 'b6c48-t2-lr0.006'; valid mobilenet presets: b4c32, b6c48" in err
+    assert "--student-from" in err and not (tmp_path / "run").exists()
+
+
+def test_a_teacher_of_the_same_settings_is_reused_instead_of_trained_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``nets_speed.py --corpus C --save DIR`` keeps its teacher with its settings; a second run with the same
+    settings loads it (a run stopped after the teacher loses nothing), and any other setting trains a new one."""
+    import argparse
+
+    from agents.nets import NetConfig, build_net
+    from benchmarks import nets_speed
+
+    calls = []
+
+    def fake_train(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        calls.append(a[3])
+        return build_net(NetConfig(kind="resnet", blocks=1, channels=4 + len(calls)), 17, 9, 82).eval()
+
+    monkeypatch.setattr(nets_speed, "train_teacher", fake_train)
+    args = argparse.Namespace(corpus=str(tmp_path), held_out=0.05, seed=0, teacher_steps=3, teacher_batch=8,
+                              teacher_lr=0.002, teacher_value_weight=0.25)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    first = nets_speed.corpus_teacher(args, folder, None, None, None)
+    again = nets_speed.corpus_teacher(args, folder, None, None, None)
+    assert calls == [3] and again.cfg.channels == first.cfg.channels == 5
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values(),
+                                                 strict=True))
+    args.teacher_steps = 4
+    other = nets_speed.corpus_teacher(args, folder, None, None, None)
+    assert calls == [3, 4] and other.cfg.channels == 6
+    assert nets_speed.corpus_teacher(args, folder, None, None, None).cfg.channels == 6  # the new one is kept
