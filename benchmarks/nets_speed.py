@@ -203,8 +203,15 @@ def search_positions(teacher: torch.nn.Module, count: int, seed: int, games: int
     game = GoGame(size, komi=komi)
     play = SelfPlay(ZeroConfig(games=games, simulations=simulations), game, NetEvaluator(teacher, "cpu"), rng)
     finished: list = []
+    start = shown = time.time()
     while len(finished) < games or sum(len(g.actions) for g in finished) < count:
         finished.extend(play.step())
+        if time.time() - shown > 60:  # a line a minute: this takes minutes per 64 games on a CPU
+            shown, have = time.time(), sum(len(g.actions) for g in finished)
+            rate = have / (shown - start)
+            eta = f", ETA {(count - have) / rate / 60:.0f} min" if rate and have < count else ""
+            print(f"  search games: {len(finished)} finished ({games} at a time), {have} of {count} positions, "
+                  f"{rate * 60:.0f} positions/min{eta}", flush=True)
     planes, masks = [], []
     for g in finished:  # replay each game on the rules engine for its exact planes and legal masks
         state = game.new_state()
