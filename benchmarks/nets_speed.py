@@ -27,7 +27,9 @@
 4. For each: params, MACs/position, positions/second at batch 1 and 256, and top-1 move agreement / value error
    against the fp32 teacher on the test positions. ``--save DIR`` keeps the nets, positions and rows for
    ``benchmarks/nets_strength.py`` (playing strength against the fp32 net), which adds its column to the report,
-   and for ``benchmarks/student_sweep.py`` (other student shapes distilled with the same recipe).
+   and for ``benchmarks/student_sweep.py`` (other student shapes distilled with the same recipe). A teacher
+   trained on ``--corpus`` is kept there with its settings (``DIR/teacher.json``): a later run into the same
+   folder with the same settings loads it instead of training it again.
 """
 
 from __future__ import annotations
