@@ -372,7 +372,7 @@ def remeasure(folder: Path, out: Path, threads: int, student_from: str | None = 
         record = swept[student_from]
         shutil.copyfile(folder / f"student-{record['name']}-{record['steps']}.pt", folder / "student.pt")
         run["student"], run["student_sweep"] = record["name"], record
-    student_preset = run.get("student") or run["args"]["student"]
+    student_preset = table_student(run)
     nets = {"resnet b6c64 fp32 (teacher)": None, "resnet b6c64 pruned 50%": "pruned50",
             "resnet b6c64 pruned 80%": "pruned80", "resnet b6c64 50% channels cut": "channels50",
             f"mobilenet {student_preset} student fp32": "student"}
@@ -388,6 +388,12 @@ def remeasure(folder: Path, out: Path, threads: int, student_from: str | None = 
         f" --student-from {student_from}" if student_from else "")
     (folder / "rows.json").write_text(json.dumps(run, indent=1) + "\n")
     write_report(out, run)
+
+
+def table_student(run: dict) -> str:
+    """The name of the student in a run's table (``rows.json``): the swept one ``--student-from`` put there, else
+    the run's own ``--student`` preset."""
+    return run.get("student") or run["args"]["student"]
 
 
 def own_games(sweep: dict) -> str:
@@ -660,7 +666,7 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
                      f" {ratio:.2f}x | 1/{teacher_macs / r['macs']:.1f} | {r['top1']:.1%} |"
                      f" {r.get('top1_raw', float('nan')):.1%} | {r.get('kl', float('nan')):.4f} |"
                      f" {r['value_mae']:.4f} | {win} |")
-    student = f"mobilenet {run.get('student') or args['student']} student fp32"
+    student = f"mobilenet {table_student(run)} student fp32"
     speed, _, int8_top1 = by_name["resnet b6c64 int8"]
     int8_range = next(r for r in rows if r["net"] == "resnet b6c64 int8").get("x256_range")
     spread = f" (median of {ROUNDS} rounds, {int8_range[0]:.2f}x-{int8_range[1]:.2f}x round by round)" \

@@ -41,7 +41,7 @@ from zoo.ratings import GameResult, fit_ratings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nets_speed import write_report  # noqa: E402
+from nets_speed import table_student, write_report  # noqa: E402
 
 NETS = {"int8": "resnet b6c64 int8", "pruned50": "resnet b6c64 pruned 50%", "pruned80": "resnet b6c64 pruned 80%",
         "channels50": "resnet b6c64 50% channels cut", "student": "mobilenet {student} student fp32",
@@ -102,8 +102,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     folder = Path(args.save)
     rows_file = folder / "rows.json"
-    run = json.loads(rows_file.read_text()) if rows_file.exists() else None
-    student = (run.get("student") or run["args"]["student"]) if run else args.student
+    student = table_student(json.loads(rows_file.read_text())) if rows_file.exists() else args.student
     wanted = [n.strip() for n in args.nets.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in NETS]
     if unknown:
