@@ -781,7 +781,7 @@ Targets (issue 5):
   ranking leaves a block only a few channels, recalibrating the next norm scales that nearly constant branch
   back up to its old size and wrecks the net (0.2% instead of 97.6% board-move agreement, measured before
   fine-tuning on an earlier 9x9 teacher).
-- Student: {student_recipe} Its fp32 speed per MAC is lower than the ResNet's: depthwise 3x3 convs are
+- Student: {student_recipe} Its fp32 speed per MAC is lower than the ResNet's: depthwise convolutions are
   memory-bound on CPU.
 
 {strength}
