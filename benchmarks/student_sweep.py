@@ -15,13 +15,15 @@ state in ``DIR/student-NAME-STEPS-TEACHER.state.pt`` (every 200 steps, and on Ct
 
 A student is ``bBcC`` (B inverted-residual blocks of C channels) with optional suffixes: ``-eE`` (expansion E,
 default 4), ``-kK`` (depthwise kernel K x K, default 3), ``-se`` (squeeze-excitation in every block, MobileNetV3),
-``-tT`` (distillation temperature T, default 1), ``-hH`` (weight H of the hard-label term, cross-entropy against
-the teacher's top move; default 0), ``-aA`` (A symmetric copies of each distillation position instead of the
-run's), ``-lrL`` (peak learning rate L instead of the run's), ``-rR`` and ``-gG`` (R thousand positions of the
-teacher's own games, each move sampled from its raw policy at temperature 1, and G thousand positions of its games
-with the search of the test games, added to the corpus positions before the symmetric copies: distillation on the
-positions the student will meet). The added positions are generated once per folder and kept in
-``DIR/distill-raw-R.npz`` and ``DIR/distill-search-G.npz``, from seeds the test sets do not use.
+``-pP`` (P channels in the policy head's 1x1 conv instead of AlphaGo Zero's 2: a wider last step from the trunk's
+features to the move logits, for a few tenths of a million MACs), ``-tT`` (distillation temperature T, default 1),
+``-hH`` (weight H of the hard-label term, cross-entropy against the teacher's top move; default 0), ``-aA`` (A
+symmetric copies of each distillation position instead of the run's), ``-lrL`` (peak learning rate L instead of the
+run's), ``-rR`` and ``-gG`` (R thousand positions of the teacher's own games, each move sampled from its raw policy
+at temperature 1, and G thousand positions of its games with the search of the test games, added to the corpus
+positions before the symmetric copies: distillation on the positions the student will meet). The added positions are
+generated once per folder and kept in ``DIR/distill-raw-R.npz`` and ``DIR/distill-search-G.npz``, from seeds the
+test sets do not use.
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ from nets_speed import (  # noqa: E402
 )
 
 NUMBER = r"\d+(?:\.\d+)?"
-SPEC = re.compile(rf"b(\d+)c(\d+)((?:-e\d+|-se|-t{NUMBER}|-h{NUMBER}|-a\d+|-lr{NUMBER}|-r\d+|-g\d+|-k\d+)*)")
-SPEC_FORM = ("bBcC[-eE][-kK][-se][-tT][-hH][-aA][-lrL][-rR][-gG], e.g. b6c48, b12c32-e6, b6c48-k5-se-t2, "
+SPEC = re.compile(rf"b(\d+)c(\d+)((?:-e\d+|-se|-p\d+|-t{NUMBER}|-h{NUMBER}|-a\d+|-lr{NUMBER}|-r\d+|-g\d+|-k\d+)*)")
+SPEC_FORM = ("bBcC[-eE][-kK][-se][-pP][-tT][-hH][-aA][-lrL][-rR][-gG], e.g. b6c48, b12c32-e6, b6c48-k5-se-t2, "
              "b6c48-t2-h1-lr0.006, b6c48-t2-r60")
 
 
@@ -83,6 +85,7 @@ def parse_student(spec: str) -> Student:
     if not match or int(match[1]) < 1 or int(match[2]) < 1:
         raise ValueError(f"bad student {spec!r}; expected {SPEC_FORM}")
     expand, kernel, se, temperature, hard, augment, lr, raw, search = 4, 3, False, 1.0, 0.0, None, None, 0, 0
+    policy_channels = 2
     for part in filter(None, match[3].split("-")):
         if part == "se":
             se = True
@@ -92,6 +95,8 @@ def parse_student(spec: str) -> Student:
             expand = int(part[1:])
         elif part[0] == "k":
             kernel = int(part[1:])
+        elif part[0] == "p":
+            policy_channels = int(part[1:])
         elif part[0] == "h":
             hard = float(part[1:])
         elif part[0] == "a":
@@ -102,12 +107,12 @@ def parse_student(spec: str) -> Student:
             search = int(part[1:])
         else:
             temperature = float(part[1:])
-    if (expand < 1 or kernel % 2 == 0 or temperature <= 0 or (augment is not None and not 1 <= augment <= 8)
-            or lr == 0):
-        raise ValueError(f"bad student {spec!r}: expansion must be >= 1, the kernel odd, temperature and learning "
-                         f"rate > 0 and symmetric copies 1..8; expected {SPEC_FORM}")
+    if (expand < 1 or kernel % 2 == 0 or policy_channels < 1 or temperature <= 0 or lr == 0
+            or (augment is not None and not 1 <= augment <= 8)):
+        raise ValueError(f"bad student {spec!r}: expansion and policy channels must be >= 1, the kernel "
+                         f"odd, temperature and learning rate > 0 and symmetric copies 1..8; expected {SPEC_FORM}")
     config = NetConfig(kind="mobilenet", blocks=int(match[1]), channels=int(match[2]), expand=expand, se=se,
-                       kernel_size=kernel)
+                       kernel_size=kernel, policy_channels=policy_channels)
     return Student(spec, config, temperature, hard, augment, lr, raw, search)
 
 
@@ -273,11 +278,11 @@ Commands (students of one command may be split over several processes writing in
   the teacher learnt from, {run[augment]} symmetric copies of each, batch {run[distill_batch]}, Adam, peak lr
   {run[distill_lr]}, 100 warm-up steps then cosine decay to 0, KL on the policy at temperature T (times T^2) plus
   value MSE, seed {run[seed]}. Students differ only in shape (bBcC: B inverted-residual blocks of C channels, e:
-  expansion, default 4; k: depthwise kernel size, default 3; se: squeeze-excitation), T and where named: h, the
-  weight of a hard-label term (cross-entropy against the teacher's top move); a, symmetric copies; lr, peak
-  learning rate; r and g, thousands of positions of the teacher's own games added to the corpus ones (r: every move
-  sampled from its raw policy at temperature 1; g: the search of the test games), from seeds the test sets do not
-  use.
+  expansion, default 4; k: depthwise kernel size, default 3; se: squeeze-excitation; p: channels of the policy
+  head's 1x1 conv, default 2), T and where named: h, the weight of a hard-label term (cross-entropy against the
+  teacher's top move); a, symmetric copies; lr, peak learning rate; r and g, thousands of positions of the teacher's
+  own games added to the corpus ones (r: every move sampled from its raw policy at temperature 1; g: the search of
+  the test games), from seeds the test sets do not use.
 - Best top-1 agreement within the MAC budget (>= 3x fewer MACs than the teacher): {best:.1%}, against a target of
   90% ([nets.md](nets.md)).
 """

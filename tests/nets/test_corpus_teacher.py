@@ -94,7 +94,9 @@ def test_student_specs_name_shape_expansion_excitation_and_temperature() -> None
     own = parse_student("b6c48-t2-r60-g5")
     assert (own.raw, own.search, plain.raw, plain.search) == (60, 5, 0, 0)
     assert parse_student("b6c48-k5-se").config.kernel_size == 5 and plain.config.kernel_size == 3
-    for bad in ("b6", "b0c8", "b6c48-x", "mobilenet", "b6c48-t0", "b6c48-a0", "b6c48-a9", "b6c48-lr0", "b6c48-k4"):
+    assert parse_student("b6c48-k5-p16-t2").config.policy_channels == 16 and plain.config.policy_channels == 2
+    for bad in ("b6", "b0c8", "b6c48-x", "mobilenet", "b6c48-t0", "b6c48-a0", "b6c48-a9", "b6c48-lr0", "b6c48-k4",
+                "b6c48-p0"):
         with pytest.raises(ValueError, match="expected bBcC"):
             parse_student(bad)
 
