@@ -85,7 +85,7 @@ def parse_student(spec: str) -> Student:
     if not match or int(match[1]) < 1 or int(match[2]) < 1:
         raise ValueError(f"bad student {spec!r}; expected {SPEC_FORM}")
     expand, kernel, se, temperature, hard, augment, lr, raw, search = 4, 3, False, 1.0, 0.0, None, None, 0, 0
-    policy_channels = 2
+    policy_channels = NetConfig.policy_channels  # the net default (AlphaGo Zero: 2)
     for part in filter(None, match[3].split("-")):
         if part == "se":
             se = True
