@@ -721,6 +721,7 @@ def write_report(path: Path, run: dict, strength: dict | None = None) -> None:
             f"copies of each, the teacher's outputs recomputed on each copy), Adam, peak lr {args['distill_lr']}, "
             f"warm-up then cosine decay; KL at T = {args['temperature']} plus value MSE, trained in channels-last "
             f"layout (1.6x faster steps on this CPU); loss {run['loss'][0]:.3f} -> {run['loss'][1]:.3f}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(REPORT.format(
         table="\n".join(lines), targets="\n".join(targets), command=command, args=args, info=info,
         s50=run["sparsity"]["0.5"], s80=run["sparsity"]["0.8"], student_recipe=student_recipe,

@@ -278,7 +278,7 @@ def test_remeasure_can_put_a_swept_student_in_the_nets_table(
                  "top1": 0.9, "value_mae": 0.1} for i, n in enumerate(names)]
 
     monkeypatch.setattr(nets_speed, "measure_rows", fake_rows)
-    out = tmp_path / "nets.md"
+    out = tmp_path / "reports" / "nets.md"  # --out may name a folder that does not exist yet
     before = (save / "student.pt").read_bytes()
     with pytest.raises(UserError, match=r"no student 'b9c9/1' .*valid: b2c8-k5-t2/30"):
         nets_speed.remeasure(save, out, 1, "b9c9/1")
