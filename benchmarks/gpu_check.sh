@@ -22,6 +22,7 @@ OUT_DIR=${1:-runs/gpu-check}
 TRAIN_SECONDS=${TRAIN_SECONDS:-270}
 mkdir -p "$OUT_DIR"
 export PYTHONUNBUFFERED=1 WANDB_MODE=disabled NO_COLOR=1
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the scripts in benchmarks/ import the suite from the checkout
 
 if ! python3 -c "import gymnasium, pettingzoo, hydra, omegaconf" 2>/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/zoo-site \
@@ -38,7 +39,7 @@ python3 -c "import torch, numba; print('torch', torch.__version__, 'cuda', torch
       'gpu', torch.cuda.get_device_name(0), 'bf16', torch.cuda.is_bf16_supported(), 'cpu threads', torch.get_num_threads())"
 
 step "pytest -m gpu"
-timeout -k 10 150 python3 -m pytest -m gpu -p no:cacheprovider -q -rs tests/test_accel.py tests/nets/test_compress.py \
+timeout -k 10 150 python3 -m pytest -m gpu -p no:cacheprovider -q -rs --log-level=WARNING tests/test_accel.py tests/nets/test_compress.py \
     2>&1 | tee "$OUT_DIR/pytest_gpu.log" || status=1
 
 step "self-play throughput, GPU"

@@ -98,9 +98,10 @@ def test_gpu_inference_follows_the_cpu_net_and_training_stays_finite(precision: 
 @pytest.mark.slow
 @gpu
 def test_a_compiled_go5_run_on_the_gpu(tmp_path: Path) -> None:
-    cfg = compose("env=go5", "agent=zero", "agent.games=16", "agent.simulations=8", "agent.min_replay=64",
-                  "agent.batch_size=64", "steps=512", "eval.every=0", "eval.episodes=2", "logger=none",
-                  "progress=false", "runner.compile=true", run_dir=str(tmp_path / "run"))
+    # Games capped at 12 moves: the replay window fills with finished games, so the learner trains before 512 steps.
+    cfg = compose("env=go5", "agent=zero", "agent.games=16", "agent.simulations=8", "agent.max_moves_factor=0.5",
+                  "agent.min_replay=64", "agent.batch_size=64", "steps=512", "eval.every=0", "eval.episodes=2",
+                  "logger=none", "progress=false", "runner.compile=true", run_dir=str(tmp_path / "run"))
     run = Run(cfg)
     assert run.device == "cuda" and next(run.agent.net.parameters()).is_cuda
     summary = run.train()
