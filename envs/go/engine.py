@@ -27,7 +27,9 @@ Array layout (one row per game; a single game is a batch of one)
 - ``C`` int64: per-size constants from :func:`size_tables` (neighbours, Zobrist keys).
 
 Kernels taking ``(S, M, H, T, C, g, ...)`` work on row ``g``; helpers taking lower-case ``(s, m, h, t, C)``
-work on one row's views and are inlined into them.
+work on one row's views and are inlined into them. Of those, :func:`play_move` and :func:`insert_hash` are public:
+the compiled playouts of :mod:`envs.go.rollout` and :mod:`envs.go.uct` call them; names with a leading underscore
+are this module's own.
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ def _seen(t, h):
 
 
 @njit(cache=True, inline="always")
-def _insert(s, t, h):
+def insert_hash(s, t, h):
     """Add ``h`` to the set (counted in HCOUNT if new)."""
     mask = t.shape[0] - 1
     i = h & mask
@@ -125,7 +127,7 @@ def rehash(T_old, T_new, S):
         S[g, HCOUNT] = 0
         for i in range(T_old.shape[1]):
             if T_old[g, i] != 0:
-                _insert(S[g], T_new[g], T_old[g, i])
+                insert_hash(S[g], T_new[g], T_old[g, i])
 
 
 # -- legality ------------------------------------------------------------------------------------------------
@@ -447,7 +449,7 @@ def _place(s, t, C, p, c):
     else:
         s[CAPT_W] += captured
     s[STONES] += 1 - captured
-    _insert(s, t, s[HASH])
+    insert_hash(s, t, s[HASH])
     s[HDR + NREG * P + s[STONES]] += 1
     return captured
 
@@ -461,7 +463,7 @@ def _push_history(s, h, C):
 
 
 @njit(cache=True, inline="always")
-def _play(s, m, h, t, C, a):
+def play_move(s, m, h, t, C, a):
     """Play the legal action ``a`` for the player to move; refresh the mask. Returns OK or GROW."""
     P = C[C_P]
     c = s[TO_PLAY]
@@ -488,7 +490,7 @@ def play_row(S, M, H, T, C, g, a):
         return OUT_OF_RANGE
     if not M[g, a]:
         return action_status(S, T, C, g, a)
-    return _play(S[g], M[g], H[g], T[g], C, a)
+    return play_move(S[g], M[g], H[g], T[g], C, a)
 
 
 @njit(cache=True)
@@ -506,7 +508,7 @@ def play_batch(S, M, H, T, C, actions):
                 return -1 - g
     code = OK
     for g in range(S.shape[0]):
-        if S[g, DONE] == 0 and _play(S[g], M[g], H[g], T[g], C, actions[g]) == GROW:
+        if S[g, DONE] == 0 and play_move(S[g], M[g], H[g], T[g], C, actions[g]) == GROW:
             code = GROW
     return code
 
@@ -559,7 +561,7 @@ def rebuild(S, M, H, T, C, g):
     T[g, :] = 0
     s[HCOUNT] = 0
     s[BLOOM : BLOOM + 16] = 0
-    _insert(s, T[g], s[HASH])
+    insert_hash(s, T[g], s[HASH])
     s[HDR + NREG * P : HDR + NREG * P + P + 1] = 0
     s[HDR + NREG * P + s[STONES]] = 1
     H[g, :, :] = 0

@@ -256,14 +256,14 @@ def rollout_kernel(S, M, H, T, C, N8, rows, w, komi, max_moves, seed, out, moves
         s[E.HCOUNT] = 0
         for j in range(T.shape[1]):
             if T[g, j] != 0:
-                E._insert(s, t, T[g, j])
+                E.insert_hash(s, t, T[g, j])
         mover = s[E.TO_PLAY]
         played = 0
         while s[E.DONE] == 0 and played < max_moves:
             a = _sample_move(s, C, N8, w, scores, cand, buf)
             if not m[a]:
                 raise ValueError("rollout policy chose an illegal move")
-            E._play(s, m, h, t, C, a)
+            E.play_move(s, m, h, t, C, a)
             played += 1
         if s[E.RESIGNED] != 0:
             winner = -s[E.RESIGNED]

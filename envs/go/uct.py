@@ -122,13 +122,13 @@ def uct_visits(S0, M0, H0, T0, C, komi, playouts, c_uct, seed):
                 value = wins[k] / visits[k] + c_uct * math.sqrt(log_n / visits[k])
                 if value > best_value:
                     best, best_value = k, value
-            E._play(s, m, h, t, C, action[best])
+            E.play_move(s, m, h, t, C, action[best])
             node = best
             depth += 1
             path[depth] = node
         moves = 0
         while s[E.DONE] == 0 and moves < rollout_cap:
-            E._play(s, m, h, t, C, _rollout_move(s, C, scratch))
+            E.play_move(s, m, h, t, C, _rollout_move(s, C, scratch))
             moves += 1
         winner = _winner(s, C, komi, area)
         mover = S0[0, E.TO_PLAY]  # chooser of the edge into path[1]

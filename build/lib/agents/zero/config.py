@@ -1,0 +1,129 @@
+"""Configuration of the AlphaZero agent (``conf/agent/zero.yaml``; ``conf/agent/zero_gpu.yaml`` for a GPU)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass(frozen=True)
+class ZeroConfig:
+    """AlphaZero: batched PUCT self-play with a dual-head net, trained on (planes, visit distribution, outcome)."""
+
+    name: str = "zero"
+    """Agent name (``agent=zero``)."""
+
+    # -- self-play -------------------------------------------------------------------------------------------------
+    games: int = 64
+    """B: self-play games played in parallel in one process; each search step evaluates their leaves together."""
+    moves_per_collect: int = 8
+    """Moves every game plays per ``collect()``: one collect yields about ``games * moves_per_collect`` positions.
+    Games run on across collects; a finished game restarts at once."""
+    max_moves_factor: float = 2.0
+    """Self-play move cap as a multiple of the board's points (N*N); a capped game is scored by area."""
+    temperature_moves: int = 10
+    """The first this many moves of each game are sampled in proportion to visit counts; later ones take the most
+    visited move."""
+
+    # -- search ----------------------------------------------------------------------------------------------------
+    simulations: int = 64
+    """New simulations per move (self-play and play); each evaluates one leaf unless it hits a finished position."""
+    leaves_per_game: int = 1
+    """Leaves selected per game per search step in self-play (more than 1 uses virtual loss). With many games one is
+    enough to fill the net's batch."""
+    play_leaves: int = 8
+    """Leaves per search step when searching a few positions (``select_move``, evaluation matches)."""
+    virtual_loss: float = 1.0
+    """Value subtracted from an edge (from its mover's view) per pending leaf below it, so parallel selections in
+    one game spread out. Only matters when more than one leaf per game is selected per step."""
+    c_puct: float = 1.5
+    """Exploration constant of PUCT: ``Q + c_puct * P * sqrt(N_parent) / (1 + N_child)``."""
+    fpu_reduction: float = 0.25
+    """First-play urgency: an unvisited child's Q is its parent's net value minus this (Leela Zero), below the root."""
+    fpu_root_reduction: float = 0.0
+    """First-play urgency reduction at the root (0: unvisited root moves look as good as the position)."""
+    dirichlet_alpha: float = 0.03
+    """Root Dirichlet noise concentration for a 19x19 board; scaled by 361 / (N*N) for other sizes (go9: 0.134)."""
+    dirichlet_eps: float = 0.25
+    """Share of the root prior replaced by noise in self-play (0: no noise). Never applied below the root."""
+    sensible_moves: bool = True
+    """Search only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, and no pass while
+    another move is left unless the opponent has just passed), in self-play and in play. Off: every legal move,
+    and self-play learns to pass in mid-game when a pass-pass ending would win (``reports/zero.md``)."""
+    tree_reuse: bool = True
+    """Keep the subtree of the move played as the next move's tree (self-play)."""
+
+    # -- resignation and playout cap randomisation -----------------------------------------------------------------
+    resign_threshold: float = -1.0
+    """A player resigns when the Q of its chosen move (its own view) is below this; -1 or less disables (the
+    default: an untrained value head resigns games it could win, e.g. every black game on 5x5 with komi 24).
+    Turn it on (e.g. -0.9) for a trained net, and watch ``selfplay/false_resign``."""
+    resign_playthrough: float = 0.1
+    """Share of self-play games that never resign, to measure how often resigning would have been wrong."""
+    cheap_fraction: float = 0.0
+    """Playout cap randomisation (KataGo): share of moves searched with ``cheap_simulations``, without noise and
+    not used as policy targets (0 disables; KataGo uses 0.75)."""
+    cheap_simulations: int = 16
+    """Simulations of a cheap move under playout cap randomisation."""
+
+    # -- evaluation against the previous best -------------------------------------------------------------------
+    gating: bool = False
+    """AlphaGo Zero's gate: self-play uses the best net so far, replaced by the learner's net only when it scores at
+    least ``gate_threshold`` against it in the evaluation match. Off (AlphaZero's continuous update, the default):
+    self-play always uses the newest net, and the match only measures progress since the previous evaluation."""
+    gate_threshold: float = 0.55
+    """Score (wins + half draws, per game) the learner's net needs against the best net to replace it."""
+    best_games: int = 40
+    """Games of the evaluation match between the learner's net and the previous best (0: no match), searched with
+    ``simulations`` per move, colours alternating, the first moves sampled."""
+
+    # -- learning --------------------------------------------------------------------------------------------------
+    replay_size: int = 100_000
+    """Replay window: the newest this many positions are kept for training."""
+    min_replay: int = 2_000
+    """Positions in the window before training starts."""
+    batch_size: int = 256
+    """Positions per gradient step."""
+    train_ratio: float = 2.0
+    """Positions trained per new self-play position (each update runs ``new * train_ratio / batch_size`` steps)."""
+    optimizer: str = "adam"
+    """``adam`` or ``sgd`` (momentum 0.9, Nesterov; AlphaZero's choice, wants a larger ``lr``)."""
+    lr: float = 2e-3
+    """Learning rate."""
+    weight_decay: float = 1e-4
+    """L2 penalty on the weights (AlphaGo Zero: 1e-4), applied through the optimizer."""
+    value_weight: float = 1.0
+    """Weight of the value MSE beside the policy cross-entropy."""
+    augment: bool = True
+    """Train on a random one of the board's 8 symmetries of each sampled position."""
+
+    # -- net (used when the run has no ``net=`` section) -----------------------------------------------------------
+    net_kind: str = "resnet"
+    """Backbone when the run passes no net config: ``resnet`` or ``mobilenet`` (see ``agents.nets``)."""
+    net_preset: str = "auto"
+    """Net size when the run passes no net config (``agents.nets.PRESETS``, e.g. ``b6c64`` = 6 blocks x 64
+    channels), or ``auto``: by board size, resnet b2c32 up to 5x5, b4c64 up to 7x7, b6c64 above."""
+
+    def __post_init__(self) -> None:
+        positive = ("games", "moves_per_collect", "simulations", "leaves_per_game", "play_leaves", "cheap_simulations",
+                    "replay_size", "batch_size")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"ZeroConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.best_games < 0:
+            raise ValueError(f"ZeroConfig.best_games must be >= 0, got {self.best_games}")
+        for name in ("dirichlet_eps", "resign_playthrough", "cheap_fraction", "gate_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"ZeroConfig.{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.net_kind not in ("resnet", "mobilenet"):
+            raise ValueError(f"ZeroConfig.net_kind must be resnet or mobilenet, got {self.net_kind!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+        if self.min_replay < 0 or self.train_ratio < 0 or self.lr <= 0 or self.max_moves_factor <= 0:
+            raise ValueError("ZeroConfig: min_replay and train_ratio must be >= 0, lr and max_moves_factor > 0")
+
+    @property
+    def max_simulations(self) -> int:
+        """The most simulations any self-play move runs."""
+        return max(self.simulations, self.cheap_simulations if self.cheap_fraction > 0 else 0)

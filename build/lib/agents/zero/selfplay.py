@@ -1,0 +1,150 @@
+"""Self-play: B games at once, one batched search per move across all of them, finished games as data.
+
+Each move: (playout cap randomisation picks full or cheap searches) -> ``Search.run`` over all B games ->
+visit distribution -> move by temperature (sampled for the first ``temperature_moves`` moves, else the most
+visited) -> resignation check -> record the position of every full search -> play -> reuse the subtree.
+A game that ends is turned into a :class:`FinishedGame` and restarts at once, so the batch stays full.
+
+Targets: the policy target of a position is its root visit distribution; its value target ``z`` is the game's
+outcome from the view of the player to move there (+1 won, -1 lost, 0 draw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agents.zero.config import ZeroConfig
+from agents.zero.evaluator import Evaluator
+from agents.zero.game import Game
+from agents.zero.mcts import Search
+
+
+@dataclass
+class FinishedGame:
+    """One self-play game: its recorded positions (full searches only) and how it went."""
+
+    planes: np.ndarray
+    """uint8 ``(T, ceil(C*H*W / 8))``: bit-packed feature planes of the recorded positions (``np.packbits``)."""
+    policy: np.ndarray
+    """float32 ``(T, A)``: root visit distributions (the policy targets)."""
+    z: np.ndarray
+    """int8 ``(T,)``: outcome from the view of the player to move in each recorded position."""
+    actions: list[int]
+    """Every move played, in order (pass = N*N)."""
+    winner: int
+    """+1 first player (black), -1 second player, 0 draw."""
+    resigned: bool
+    """Ended by resignation."""
+    false_resign: bool | None = None
+    """For a game that was not allowed to resign: whether a resignation would have lost a won game (None: the
+    threshold was never crossed)."""
+
+
+@dataclass
+class _Trajectory:
+    planes: list[np.ndarray] = field(default_factory=list)
+    policy: list[np.ndarray] = field(default_factory=list)
+    to_play: list[int] = field(default_factory=list)
+    actions: list[int] = field(default_factory=list)
+    no_resign: bool = False
+    would_resign: int = 0
+
+
+def choose_moves(counts: np.ndarray, sample: np.ndarray, rng: np.random.Generator,
+                 temperature: float = 1.0) -> np.ndarray:
+    """int64 ``(B,)``: per row of visit ``counts (B, A)``, a move sampled in proportion to ``counts ** (1/T)``
+    where ``sample[b]``, else the most visited (lowest index on ties)."""
+    best = counts.argmax(axis=1)
+    if not sample.any():
+        return best
+    weights = counts.astype(np.float64) ** (1.0 / temperature)
+    cdf = np.cumsum(weights, axis=1)
+    u = rng.random(len(counts)) * cdf[:, -1]
+    drawn = np.minimum((cdf <= u[:, None]).sum(axis=1), counts.shape[1] - 1)
+    return np.where(sample, drawn, best)
+
+
+class SelfPlay:
+    """B self-play games with their search; ``play(moves)`` advances every game and returns the finished ones."""
+
+    def __init__(self, cfg: ZeroConfig, game: Game, evaluator: Evaluator, rng: np.random.Generator) -> None:
+        self.cfg, self.game, self.rng = cfg, game, rng
+        self.B = cfg.games
+        cap = max(1, int(round(cfg.max_moves_factor * game.board_size**2)))
+        self.games = game.new_batch(self.B, max_moves=cap)
+        self.search = Search(cfg, self.B, game.num_actions, evaluator, rng, cfg.leaves_per_game)
+        self.trajectories = [self._new_trajectory() for _ in range(self.B)]
+        self.positions = 0
+        """Moves played so far (all games, recorded or not)."""
+
+    def _new_trajectory(self) -> _Trajectory:
+        return _Trajectory(no_resign=bool(self.rng.random() < self.cfg.resign_playthrough))
+
+    def play(self, moves: int) -> list[FinishedGame]:
+        """Play ``moves`` moves in every game; games that end restart. Returns the games that ended."""
+        finished: list[FinishedGame] = []
+        for _ in range(moves):
+            finished.extend(self.step())
+        return finished
+
+    def step(self) -> list[FinishedGame]:
+        """One move in every game (see the module docstring)."""
+        cfg, games = self.cfg, self.games
+        full = self.rng.random(self.B) >= cfg.cheap_fraction if cfg.cheap_fraction > 0 else np.ones(self.B, bool)
+        sims = np.where(full, cfg.simulations, cfg.cheap_simulations)
+        packed = np.packbits(games.features().reshape(self.B, -1) > 0.5, axis=1)
+        to_play = games.to_play.copy()
+        self.search.run(games, sims, noise=full)
+        counts = self.search.visit_counts()
+        policy = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        actions = choose_moves(counts, games.move_count < cfg.temperature_moves, self.rng)
+        resign = self._resignations(actions, to_play)
+        for g in range(self.B):
+            t = self.trajectories[g]
+            if full[g]:
+                t.planes.append(packed[g])
+                t.policy.append(policy[g].astype(np.float32))
+                t.to_play.append(int(to_play[g]))
+            if not resign[g]:
+                t.actions.append(int(actions[g]))
+        if resign.any():
+            games.resign(np.flatnonzero(resign))
+        games.play(actions)
+        self.positions += self.B
+        self.search.advance(actions, reuse=cfg.tree_reuse)
+        return self._finish(resign)
+
+    def _resignations(self, actions: np.ndarray, to_play: np.ndarray) -> np.ndarray:
+        """bool ``(B,)``: games whose mover resigns now (Q of its chosen move below the threshold)."""
+        if self.cfg.resign_threshold <= -1.0:
+            return np.zeros(self.B, bool)
+        low = self.search.root_q(actions) < self.cfg.resign_threshold
+        resign = np.zeros(self.B, bool)
+        for g in np.flatnonzero(low):
+            t = self.trajectories[g]
+            if t.no_resign:
+                t.would_resign = t.would_resign or int(to_play[g])
+            else:
+                resign[g] = True
+        return resign
+
+    def _finish(self, resigned: np.ndarray) -> list[FinishedGame]:
+        done = np.flatnonzero(self.games.done)
+        if done.size == 0:
+            return []
+        winners = self.games.winners()
+        out = []
+        for g in done:
+            t, w = self.trajectories[g], int(winners[g])
+            a = self.game.num_actions
+            planes = np.stack(t.planes) if t.planes else np.zeros((0, 0), np.uint8)
+            policy = np.stack(t.policy) if t.policy else np.zeros((0, a), np.float32)
+            z = (w * np.asarray(t.to_play, np.int64)).astype(np.int8)
+            false_resign = None if not t.would_resign else bool(w == t.would_resign)
+            out.append(FinishedGame(planes, policy, z, t.actions, w, bool(resigned[g]), false_resign))
+            self.trajectories[g] = self._new_trajectory()
+        self.games.reset(done)
+        self.search.clear(done)
+        return out

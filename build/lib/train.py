@@ -1,0 +1,187 @@
+"""Train any agent on any env: ``python train.py env=NAME agent=NAME [key=value ...]``.
+
+The only module besides the tests that touches Hydra: it composes ``conf/``, validates the result into the frozen
+dataclasses of :mod:`zoo.config` (unknown keys and wrong types fail here, before any work, with one line that
+names the valid choices), and hands the :class:`~zoo.config.RunConfig` to :func:`zoo.runner.run`.
+
+    python train.py env=frozenlake8 agent=q
+    python train.py -m agent=q,sarsa env=frozenlake8,cliff seed=0,1,2
+    python train.py env=cliff agent=sarsa resume=runs/cliff/sarsa/20261128-101500-000000
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from agents.compress.config import CompressConfig
+from zoo.config import (
+    EnvConfig,
+    EvalConfig,
+    LoggerConfig,
+    RunConfig,
+    RunnerConfig,
+    agent_config_class,
+    field_names,
+    net_config_class,
+)
+from zoo.errors import UserError
+
+CONF_DIR = Path(__file__).resolve().parent / "conf"
+SECTIONS: dict[str, type | None] = {"env": EnvConfig, "agent": None, "net": None, "logger": LoggerConfig,
+                                    "eval": EvalConfig, "runner": RunnerConfig, "compress": CompressConfig}
+"""Config groups and their dataclasses (the agent's depends on its ``name``, the net's on its ``kind``)."""
+OPTIONAL_SECTIONS = ("net",)
+"""Groups whose default is null: agents with a network use their own default net unless ``net=`` is given."""
+
+
+def _section_class(section: str, node: Any) -> type:
+    cls = SECTIONS[section]
+    if cls is not None:
+        return cls
+    if section == "agent":
+        return agent_config_class(str(node.get("name", "?")))
+    return net_config_class(str(node.get("kind", "?")))
+
+
+def to_run_config(cfg: DictConfig, run_dir: str) -> RunConfig:
+    """Validate the composed config into a :class:`RunConfig`; :class:`UserError` names any mistake."""
+    parts: dict[str, Any] = {}
+    for section in SECTIONS:
+        node = cfg.get(section)
+        if node is None and section in OPTIONAL_SECTIONS:
+            parts[section] = None
+            continue
+        parts[section] = _validate(_section_class(section, node), node, section)
+    top = {k: v for k, v in cfg.items() if k not in SECTIONS}
+    top["run_dir"] = run_dir
+    top_fields = [f for f in field_names(RunConfig) if f not in SECTIONS]
+    unknown = sorted(set(top) - set(top_fields))
+    if unknown:
+        raise UserError(f"unknown key '{unknown[0]}'; valid top-level keys: {', '.join(top_fields)}")
+    typed = _validate(RunConfig, OmegaConf.create(top), "", partial=True)
+    return RunConfig(**{**{f: getattr(typed, f) for f in top_fields}, **parts})
+
+
+def _validate(cls: type, node: Any, section: str, partial: bool = False) -> Any:
+    """Merge ``node`` into ``cls``'s schema and build the dataclass; one-line errors for bad keys or types."""
+    schema = OmegaConf.structured(cls)
+    OmegaConf.set_readonly(schema, False)
+    prefix = f"{section}." if section else ""
+    try:
+        merged = OmegaConf.merge(schema, node)
+        if partial:
+            return merged
+        return OmegaConf.to_object(merged)
+    except ConfigKeyError as exc:
+        key = getattr(exc, "key", None) or str(exc).split("'")[1]
+        raise UserError(f"unknown key '{prefix}{key}'; valid keys of {section or 'the run'} "
+                        f"({cls.__name__}): {', '.join(field_names(cls))}") from None
+    except ValidationError as exc:
+        raise UserError(f"bad value for '{prefix}{exc.full_key}': {str(exc.msg).splitlines()[0]}") from None
+    except OmegaConfBaseException as exc:
+        raise UserError(f"invalid {section or 'run'} config: {str(exc).splitlines()[0]}") from None
+    except (ValueError, TypeError) as exc:  # the dataclass's own checks (__post_init__)
+        raise UserError(f"invalid {section or 'run'} config: {exc}") from None
+
+
+def check_cli_overrides(argv: list[str]) -> str | None:
+    """Catch ``section.key=value`` overrides naming a key no config has, before Hydra composes anything.
+
+    Hydra's own message for these does not list the valid keys; this one does. Returns the message or ``None``.
+    Overrides with ``+``/``~`` prefixes, deeper paths and ``hydra.*`` are left to Hydra.
+    """
+    choices = _group_choices(argv)
+    conf_dirs = _conf_dirs(argv)
+    for section, names in choices.items():
+        if conf_dirs is None:
+            break  # a pkg:// search path: let Hydra resolve the choices
+        valid = sorted({p.stem for d in conf_dirs for p in (d / section).glob("*.yaml")})
+        for name in names:
+            if name not in valid:
+                return f"unknown {section} '{name}'; valid choices for {section}=: {', '.join(valid)}"
+    for arg in argv:
+        if arg.startswith(("-", "+", "~")) or "=" not in arg:
+            continue
+        key = arg.split("=", 1)[0]
+        parts = key.split(".")
+        if parts[0] == "hydra" or len(parts) > 2:
+            continue
+        if len(parts) == 1:
+            valid = [f for f in field_names(RunConfig) if f != "run_dir"]
+            if key not in valid:
+                return f"unknown key '{key}'; valid top-level keys and groups: {', '.join(valid)}"
+            continue
+        section, name = parts
+        if section not in SECTIONS:
+            return f"unknown config group '{section}'; valid groups: {', '.join(SECTIONS)}"
+        for choice in choices.get(section, []):
+            valid = _valid_keys(section, choice, conf_dirs or [CONF_DIR])
+            if valid is not None and name not in valid:
+                return f"unknown key '{key}' for {section}={choice}; valid keys: {', '.join(valid)}"
+    return None
+
+
+def _group_choices(argv: list[str]) -> dict[str, list[str]]:
+    defaults = OmegaConf.load(CONF_DIR / "config.yaml").get("defaults", [])
+    choices = {k: [str(v)] for d in defaults if isinstance(d, dict | DictConfig) for k, v in d.items()
+               if v is not None}
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key in SECTIONS and value:
+            choices[key] = value.split(",")
+    return choices
+
+
+def _conf_dirs(argv: list[str]) -> list[Path] | None:
+    """``conf/`` plus the ``file://`` folders of ``hydra.searchpath=[...]``; ``None`` if another provider is used."""
+    dirs = [CONF_DIR]
+    for arg in argv:
+        key, _, value = arg.lstrip("+").partition("=")
+        if key == "hydra.searchpath":
+            for item in value.strip("[]").split(","):
+                item = item.strip().strip("'\"")
+                if not item.startswith("file://"):
+                    return None
+                dirs.append(Path(item.removeprefix("file://")))
+    return dirs
+
+
+def _valid_keys(section: str, choice: str, conf_dirs: list[Path]) -> list[str] | None:
+    path = next((d / section / f"{choice}.yaml" for d in conf_dirs if (d / section / f"{choice}.yaml").is_file()),
+                None)
+    if path is None:
+        return None
+    try:
+        return field_names(_section_class(section, OmegaConf.load(path)))
+    except UserError:
+        return None
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def main(cfg: DictConfig) -> float | None:
+    """Hydra entry point: validate, then run. User mistakes print one line and exit with status 2."""
+    from zoo.runner import run  # after validation imports are cheap; the runner pulls in torch
+
+    try:
+        run_cfg = to_run_config(cfg, HydraConfig.get().runtime.output_dir)
+        summary = run(run_cfg)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    value = summary.get("eval/return_mean")
+    return float(value) if value is not None else None
+
+
+if __name__ == "__main__":
+    problem = check_cli_overrides(sys.argv[1:])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    main()

@@ -1,0 +1,346 @@
+"""The training loop: build env and agent, then collect -> update -> log -> evaluate -> checkpoint.
+
+``run(cfg)`` is what ``python train.py ...`` calls. It is safe to kill at any point: a run resumed with
+``resume=RUN_DIR`` continues from its newest checkpoint, losing only the work since that checkpoint. Ctrl-C
+writes a checkpoint first, then exits.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import gymnasium
+import numpy as np
+import torch
+
+from agents import Agent, action_mask_from, build_agent
+from zoo.accel import accelerate, world_size
+from zoo.checkpoint import (
+    checkpoint_path,
+    load_checkpoint,
+    prune_checkpoints,
+    resolve_resume,
+    restore_rng_state,
+    rng_state,
+    save_checkpoint,
+)
+from zoo.config import RunConfig, to_plain_dict
+from zoo.errors import CheckpointError, ConfigError
+from zoo.logging import MultiLogger, WandbLogger, make_logger
+from zoo.make_env import make_env, make_vec_env
+from zoo.play_go import go_evaluation
+from zoo.progress import ProgressBar, print_summary
+
+
+@dataclass
+class Counters:
+    """How far a run has come; saved in every checkpoint."""
+
+    env_steps: int = 0
+    episodes: int = 0
+    updates: int = 0
+    wall_time: float = 0.0
+    """Seconds spent training, summed over every resumed session."""
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; a CUDA request without CUDA is a :class:`ConfigError`."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ConfigError(f"unknown device '{device}'; valid devices: auto, cpu, cuda, cuda:N")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device={device} but CUDA is not available here; use device=auto or device=cpu")
+    return device
+
+
+def evaluate(agent: Agent, env: gymnasium.Env, episodes: int) -> dict[str, float]:
+    """Play ``episodes`` greedy episodes; mean return and length, and success rate when the env reports one."""
+    returns, lengths, successes = [], [], []
+    for _ in range(episodes):
+        obs, info = env.reset()
+        total, steps, done = 0.0, 0, False
+        while not done:
+            action = agent.act(obs, action_mask_from(info, obs), greedy=True)
+            obs, reward, terminated, truncated, info = env.step(action)
+            total += float(reward)
+            steps += 1
+            done = terminated or truncated
+        returns.append(total)
+        lengths.append(steps)
+        if "is_success" in info:
+            successes.append(float(info["is_success"]))
+    metrics = {"eval/return_mean": float(np.mean(returns)), "eval/return_std": float(np.std(returns)),
+               "eval/length_mean": float(np.mean(lengths))}
+    if successes:
+        metrics["eval/success_rate"] = float(np.mean(successes))
+    return metrics
+
+
+class Run:
+    """State of one training run; see :func:`run`."""
+
+    def __init__(self, cfg: RunConfig) -> None:
+        self.cfg = cfg
+        self.checkpoint = self._load_resume_checkpoint()
+        self.run_dir = self._run_dir()
+        self.device = resolve_device(cfg.device)
+        _seed_everything(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+        num_envs = int(getattr(cfg.agent, "num_envs", 1))
+        self.env = make_vec_env(cfg.env, num_envs, cfg.seed) if num_envs > 1 else make_env(cfg.env, seed=cfg.seed)
+        self.eval_env = make_env(cfg.env, seed=cfg.seed + 1_000_003)
+        try:
+            self.agent = build_agent(cfg.agent, self.env.single_observation_space if num_envs > 1
+                                     else self.env.observation_space,
+                                     self.env.single_action_space if num_envs > 1 else self.env.action_space,
+                                     self.rng, self.device, net=cfg.net)
+        except ValueError as exc:
+            raise ConfigError(f"agent={cfg.agent.name} on env={cfg.env.name}: {exc}") from None
+        _compress_selfplay(self.agent, getattr(cfg, "compress", None), self.device, cfg.seed)
+        accelerate(self.agent, cfg.runner, self.device)
+        self.counters = Counters()
+        self.recent_returns: list[float] = []
+        self.last_eval: dict[str, float] = {}
+        self.last_train: dict[str, float] = {}
+        self.train_row_step = -1
+        """Env steps of the last training row logged (it carries the counters; see ``_evaluate``)."""
+        if self.checkpoint is not None:
+            self._restore(self.checkpoint)
+        self.logger = self._make_logger()
+
+    # ------------------------------------------------------------------ setup
+    def _load_resume_checkpoint(self) -> dict[str, Any] | None:
+        if not self.cfg.resume:
+            return None
+        path = resolve_resume(self.cfg.resume)
+        ckpt = load_checkpoint(path)
+        ckpt["path"] = str(path)
+        _check_compatible(ckpt, self.cfg, path)
+        return ckpt
+
+    def _run_dir(self) -> Path:
+        if self.checkpoint is not None:
+            path = Path(self.checkpoint["path"])
+            if path.parent.name == "checkpoints":
+                return path.parent.parent
+        return Path(self.cfg.run_dir)
+
+    def _restore(self, ckpt: Mapping[str, Any]) -> None:
+        try:
+            self.agent.load_state_dict(ckpt["agent"])
+        except (ValueError, KeyError) as exc:
+            raise CheckpointError(f"checkpoint {ckpt['path']} does not fit this agent: {exc}") from None
+        self.counters = Counters(**ckpt["counters"])
+        restore_rng_state(ckpt["rng"], self.rng)
+        env_rng = ckpt.get("env_rng")
+        if env_rng is not None and not isinstance(self.env, gymnasium.vector.VectorEnv):
+            self.env.unwrapped.np_random.bit_generator.state = dict(env_rng)
+        self.last_eval = dict(ckpt.get("extra", {}).get("last_eval", {}))
+
+    def _make_logger(self) -> MultiLogger:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        config = to_plain_dict(self.cfg)
+        (self.run_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        extra = self.checkpoint.get("extra", {}) if self.checkpoint else {}
+        cfg = self.cfg  # wandb: one group per env, the agent as job type, runs named alike in runs and multiruns
+        return make_logger(
+            cfg.logger, self.run_dir, config, name=f"{cfg.env.name}-{cfg.agent.name}-seed{cfg.seed}",
+            group=cfg.env.name, job_type=cfg.agent.name,
+            resume_step=self.counters.env_steps if self.checkpoint else None, wandb_id=extra.get("wandb_id"),
+        )
+
+    # ------------------------------------------------------------------ loop
+    def train(self) -> dict[str, Any]:
+        cfg, c = self.cfg, self.counters
+        log_every = max(1, cfg.steps // 200)
+        next_log = _next_multiple(c.env_steps, log_every)
+        next_eval = _next_multiple(c.env_steps, cfg.eval.every) if cfg.eval.every > 0 else None
+        next_ckpt = _next_multiple(c.env_steps, cfg.checkpoint_every) if cfg.checkpoint_every > 0 else None
+        started = time.perf_counter()
+        wall_before = c.wall_time
+        try:
+            with ProgressBar(cfg.steps, c.env_steps, cfg.progress) as bar:
+                while c.env_steps < cfg.steps:
+                    batch = self.collect()
+                    metrics = self.agent.update(batch)
+                    self.last_train.update(metrics)
+                    c.env_steps += batch.env_steps
+                    c.episodes += len(batch.episode_returns)
+                    c.updates += 1
+                    c.wall_time = wall_before + time.perf_counter() - started
+                    self.recent_returns = (self.recent_returns + list(batch.episode_returns))[-100:]
+                    if c.env_steps >= next_log:
+                        self.logger.log({**metrics, **self._train_metrics()}, c.env_steps)
+                        self.train_row_step = c.env_steps
+                        next_log = _next_multiple(c.env_steps, log_every)
+                    if next_eval is not None and c.env_steps >= next_eval:
+                        eval_started = time.perf_counter()
+                        self._evaluate()
+                        started += time.perf_counter() - eval_started  # evaluation is not training time
+                        next_eval = _next_multiple(c.env_steps, cfg.eval.every)
+                    if next_ckpt is not None and c.env_steps >= next_ckpt:
+                        self.save()
+                        next_ckpt = _next_multiple(c.env_steps, cfg.checkpoint_every)
+                    bar.update(min(c.env_steps, cfg.steps), self._metric_text())
+        except KeyboardInterrupt:
+            c.wall_time = wall_before + time.perf_counter() - started
+            self._interrupted(self.save())
+        self.save()  # before the final evaluation, which can be long (searched games for zero)
+        try:
+            return self.finish()
+        except KeyboardInterrupt:
+            self._interrupted(self.save())
+
+    def collect(self) -> Any:
+        """One batch of experience (the seam other runners override: Ray workers, data-parallel ranks)."""
+        return self.agent.collect(self.env)
+
+    def _interrupted(self, path: Path) -> NoReturn:
+        """Close the loggers and exit with 130 after Ctrl-C, saying how to resume."""
+        cfg = self.cfg
+        self.logger.close()
+        print(f"\ninterrupted at {self.counters.env_steps:,} env steps; checkpoint {path}\n"
+              f"resume with: python train.py env={cfg.env.name} agent={cfg.agent.name}"
+              f"{'' if cfg.runner.kind == 'local' else ' runner=' + cfg.runner.kind} resume={self.run_dir}")
+        raise SystemExit(130) from None
+
+    def finish(self) -> dict[str, Any]:
+        """Final evaluation, checkpoint and summary (also written to ``summary.json``); with ``compress=``, the
+        final net compressed beside the checkpoints."""
+        self._evaluate()
+        self.save()
+        if getattr(self.agent, "compression", None) is not None:
+            paths = self.agent.save_selfplay_net(str(self.run_dir / "checkpoints"),
+                                                 f"final-{self.counters.env_steps:012d}")
+            if self.cfg.progress:
+                print("\n".join(f"compressed net: {path}" for path in paths))
+        c = self.counters
+        summary: dict[str, Any] = {
+            "env": self.cfg.env.name, "agent": self.cfg.agent.name, "seed": self.cfg.seed,
+            "env_steps": c.env_steps, "episodes": c.episodes, "updates": c.updates,
+            "wall_time_s": round(c.wall_time, 3), "steps_per_s": c.env_steps / max(c.wall_time, 1e-9),
+            **self.last_eval,
+        }
+        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        self.logger.close(summary)
+        if self.cfg.progress:
+            print_summary(summary, title=f"{self.cfg.agent.name} on {self.cfg.env.name}")
+            print(f"run directory: {self.run_dir}")
+        return summary
+
+    def save(self) -> Path:
+        """Write a checkpoint for the current step and prune old ones."""
+        wandb_logger = self.logger.find(WandbLogger)
+        payload = {
+            "config": to_plain_dict(self.cfg),
+            "agent": self.agent.state_dict(),
+            "counters": asdict(self.counters),
+            "rng": rng_state(self.rng),
+            "env_rng": None if isinstance(self.env, gymnasium.vector.VectorEnv)
+            else self.env.unwrapped.np_random.bit_generator.state,
+            "extra": {"last_eval": self.last_eval, "wandb_id": wandb_logger.run_id if wandb_logger else None},
+        }
+        path = save_checkpoint(checkpoint_path(self.run_dir, self.counters.env_steps), payload)
+        prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
+        return path
+
+    def _evaluate(self) -> None:
+        self.last_eval = evaluate(self.agent, self.eval_env, self.cfg.eval.episodes)
+        # Go with a searching agent (zero): win rates with search against the built-in opponents, SGF samples.
+        self.last_eval.update(go_evaluation(self.agent, self.eval_env, self.cfg.eval.episodes, self.run_dir,
+                                            self.counters.env_steps, seed=self.cfg.seed))
+        # The learner's net against the previous best (AlphaZero): progress between evaluations, or the gate.
+        if hasattr(self.agent, "evaluate_against_best"):
+            self.last_eval.update(self.agent.evaluate_against_best())
+        # Each logged step carries the counters (once), so eval curves plot against wall time and games too.
+        c = self.counters
+        counters = {} if c.env_steps == self.train_row_step else {"train/wall_time": c.wall_time,
+                                                                  "train/episodes": float(c.episodes)}
+        self.logger.log({**self.last_eval, **counters}, c.env_steps)
+
+    def _train_metrics(self) -> dict[str, float]:
+        c = self.counters
+        out = {"train/episodes": float(c.episodes), "train/wall_time": c.wall_time,
+               "train/steps_per_s": c.env_steps / max(c.wall_time, 1e-9)}
+        if self.recent_returns:
+            out["train/return_mean100"] = float(np.mean(self.recent_returns))
+        return out
+
+    def _metric_text(self) -> str:
+        if "eval/win_random" in self.last_eval:
+            wins = ", ".join(f"{k[9:]} {v:.2f}" for k, v in self.last_eval.items()
+                              if k.startswith("eval/win_") and "_as_" not in k)
+            loss = self.last_train.get("train/loss")
+            return f"win vs {wins}" + (f", loss {loss:.3f}" if loss is not None else "")
+        if "eval/success_rate" in self.last_eval:
+            return f"eval success {self.last_eval['eval/success_rate']:.3f}"
+        if "eval/return_mean" in self.last_eval:
+            return f"eval return {self.last_eval['eval/return_mean']:.3f}"
+        if self.recent_returns:
+            return f"return {np.mean(self.recent_returns):.3f}"
+        return ""
+
+
+def run(cfg: RunConfig) -> dict[str, Any]:
+    """Train as ``cfg`` says and return the summary (env steps, wall time, final evaluation).
+
+    ``runner=ray`` plays on Ray actors (:mod:`zoo.distributed`); under ``torchrun`` (``WORLD_SIZE`` > 1) each
+    process is one data-parallel rank (:mod:`zoo.ddp`).
+    """
+    if cfg.agent.name == "alphago":  # a pipeline of stages, not the collect/update loop
+        from zoo.alphago_pipeline import run_pipeline
+
+        return run_pipeline(cfg)
+    if cfg.runner.kind == "ray":
+        from zoo.distributed import run_ray
+
+        return run_ray(cfg)
+    if world_size() > 1:
+        from zoo.ddp import run_ddp
+
+        return run_ddp(cfg)
+    return Run(cfg).train()
+
+
+def _check_compatible(ckpt: Mapping[str, Any], cfg: RunConfig, path: Path) -> None:
+    saved = ckpt.get("config", {})
+    saved_env, saved_agent = saved.get("env", {}).get("id"), saved.get("agent", {}).get("name")
+    if (saved_env, saved_agent) != (cfg.env.id, cfg.agent.name):
+        raise CheckpointError(
+            f"checkpoint {path} is of agent={saved_agent} on env {saved_env}; this run is agent={cfg.agent.name} "
+            f"on env {cfg.env.id} (pass the same env= and agent= to resume)"
+        )
+
+
+def _compress_selfplay(agent: Agent, compress: Any, device: str, seed: int) -> None:
+    """Give a self-playing agent its compressed self-play net (``compress=``); :class:`ConfigError` when the agent
+    has no self-play or the method cannot compress its net on this device."""
+    if compress is None or compress.method == "none":
+        return
+    if not hasattr(agent, "set_selfplay_compression"):
+        raise ConfigError(f"compress={compress.method} compresses the self-play net of agent=zero; agent "
+                          f"{getattr(agent, 'name', type(agent).__name__)!r} has no self-play (use compress=none, or "
+                          "python -m agents.compress on a checkpoint)")
+    from agents.compress.selfplay import SelfPlayCompression
+
+    try:
+        agent.set_selfplay_compression(SelfPlayCompression(compress, device, seed))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _next_multiple(value: int, every: int) -> int:
+    return (value // every + 1) * every
