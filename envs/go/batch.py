@@ -12,7 +12,7 @@ import numpy as np
 
 from envs.go import engine as E
 from envs.go.eyes import sensible_masks
-from envs.go.state import GoState, IllegalMoveError, check_size, illegal_message
+from envs.go.state import GoState, IllegalMoveError, check_komi, check_size, illegal_message
 
 _INITIAL_CAP = 256
 
@@ -39,7 +39,8 @@ class GoBatch:
             raise ValueError(f"history must be an integer >= 1, got {history!r}")
         if max_moves is not None and max_moves < 0:
             raise ValueError(f"max_moves must be None or >= 0, got {max_moves!r}")
-        self.num_games, self.size, self.komi, self.history = int(num_games), int(size), float(komi), int(history)
+        self.num_games, self.size, self.history = int(num_games), int(size), int(history)
+        self.komi = check_komi(komi, self.size)
         self.max_moves = max_moves
         p = self.size * self.size
         self._S = np.zeros((self.num_games, E.row_length(self.size)), np.int64)

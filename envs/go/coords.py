@@ -113,3 +113,9 @@ def sgf_to_action(point: str, size: int) -> int:
             f"{letters[0]}..{letters[-1]} (column then row from the top-left), or '' for pass"
         )
     return rc_to_action(letters.index(point[1]), letters.index(point[0]), size)
+
+
+def komi_limit(size: int) -> float:
+    """The largest komi magnitude on a ``size`` x ``size`` board: its number of points, and at least the default
+    7.5 (so 2x2 boards keep it)."""
+    return max(float(int(size) * int(size)), 7.5)

@@ -19,7 +19,7 @@ from envs.go import engine as E
 from envs.go import rollout as R
 from envs.go.batch import GoBatch
 from envs.go.features import NUM_SYMMETRIES, symmetry_planes, symmetry_policy
-from envs.go.state import GoState, check_size
+from envs.go.state import GoState, check_komi, check_size
 
 
 class GoSearchBatch(GoBatch):
@@ -107,7 +107,8 @@ class GoGame:
 
     def __init__(self, size: int, komi: float = 7.5, history: int = 8, max_moves: int | None = None) -> None:
         check_size(size)
-        self.board_size, self.komi, self.history, self.max_moves = int(size), float(komi), int(history), max_moves
+        self.board_size, self.history, self.max_moves = int(size), int(history), max_moves
+        self.komi = check_komi(komi, size)
         self.num_actions = self.board_size**2 + 1
         self.num_planes = 2 * self.history + 1
 

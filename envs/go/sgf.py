@@ -24,13 +24,14 @@ rename), so an interrupted save never leaves half a file behind.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envs.go.coords import SGF_LETTERS, action_to_sgf, sgf_to_action
+from envs.go.coords import SGF_LETTERS, action_to_sgf, komi_limit, sgf_to_action
 
 if TYPE_CHECKING:
     from envs.go.state import GoState
@@ -209,6 +210,10 @@ def _root_fields(text: str, root: _Node) -> GameRecord:
         komi = float(one("KM") or 0.0)
     except ValueError:
         raise _fail(text, root.where["KM"], f"KM[{one('KM')}] is not a number") from None
+    limit = komi_limit(int(width))
+    if not math.isfinite(komi) or abs(komi) > limit:
+        raise _fail(text, root.where["KM"], f"KM[{one('KM')}]: komi must be a finite number within "
+                                            f"-{limit:g}..{limit:g} on SZ[{width}]")
     pl = (one("PL") or "").strip().upper()
     return GameRecord(
         size=int(width), komi=komi, rules=one("RU"), result=one("RE"), black=one("PB"), white=one("PW"),

@@ -15,9 +15,12 @@ the same kernels over many rows. Copies are array copies only.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from envs.go import engine as E
+from envs.go.coords import komi_limit
 from envs.go.eyes import sensible_masks
 
 BLACK, WHITE, EMPTY = 1, -1, 0
@@ -51,6 +54,20 @@ def check_size(size: int) -> None:
     """Raise ValueError unless ``size`` is an int in 2..19."""
     if not isinstance(size, (int, np.integer)) or not 2 <= size <= 19:
         raise ValueError(f"board size must be an integer in 2..19, got {size!r}")
+
+
+def check_komi(komi: float, size: int) -> float:
+    """``komi`` as a float; ValueError unless it is finite and within ``-limit .. limit``, ``limit`` =
+    :func:`komi_limit` (a larger komi decides every game before it starts)."""
+    try:
+        value = float(komi)
+    except (TypeError, ValueError):
+        raise ValueError(f"komi must be a number, got {komi!r}") from None
+    limit = komi_limit(size)
+    if not math.isfinite(value) or abs(value) > limit:
+        raise ValueError(f"komi must be a finite number within -{limit:g}..{limit:g} on {size}x{size}, got {komi!r}")
+    return value
+
 
 
 class GoState:
@@ -130,7 +147,8 @@ class GoState:
         if max_moves is not None and max_moves < 0:
             raise ValueError(f"max_moves must be None or >= 0, got {max_moves!r}")
         self = object.__new__(cls)
-        self.size, self.komi, self.history, self.max_moves = int(size), float(komi), int(history), max_moves
+        self.size, self.history, self.max_moves = int(size), int(history), max_moves
+        self.komi = check_komi(komi, size)
         p = self.size * self.size
         self._C = E.size_tables(self.size)
         self._legal = E.legal_offset(self.size)

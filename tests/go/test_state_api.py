@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from envs.go.batch import GoBatch
+from envs.go.game import GoGame
 from envs.go.state import BLACK, EMPTY, WHITE, GoState, IllegalMoveError
 
 
@@ -30,6 +32,14 @@ def test_new_state() -> None:
 def test_bad_size(size: object) -> None:
     with pytest.raises(ValueError, match="board size must be an integer in 2..19"):
         GoState.new(size)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("komi", [float("nan"), float("inf"), -float("inf"), 81.5, -1e9, "seven"])
+def test_komi_must_be_finite_and_within_the_board(komi: object) -> None:
+    for make in (lambda: GoState.new(9, komi=komi), lambda: GoBatch(2, 9, komi=komi), lambda: GoGame(9, komi=komi)):
+        with pytest.raises(ValueError, match="komi must be a"):
+            make()
+    assert GoState.new(9, komi=-81).komi == -81.0 and GoState.new(9, komi="7.5").komi == 7.5
 
 
 def test_bad_history_and_cap() -> None:
