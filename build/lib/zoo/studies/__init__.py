@@ -1,4 +1,0 @@
-"""Studies: scripted experiments that train, evaluate against ground truth and write a report into ``reports/``.
-
-Each is a module run as ``python -m zoo.studies.NAME``; its docstring says what it measures.
-"""
