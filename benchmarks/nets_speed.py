@@ -55,8 +55,8 @@ from agents.compress.source import load_source
 from agents.nets import PRESETS, NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
 from agents.nets.stats import median_ratio, time_interleaved
+from agents.search.evaluator import NetEvaluator
 from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import NetEvaluator
 from agents.zero.selfplay import SelfPlay
 from envs.go.batch import GoBatch
 from envs.go.features import symmetry_planes, symmetry_policy

@@ -32,8 +32,8 @@ import torch
 from agents.compress import quantize_int8
 from agents.compress.positions import load_positions
 from agents.nets.checkpoint import load_net
+from agents.search.evaluator import NetEvaluator
 from agents.zero import ZeroAgent, ZeroConfig
-from agents.zero.evaluator import NetEvaluator
 from envs.go.game import GoGame
 from envs.go.state import GoState
 from zoo.play_go import MatchResult, play_match

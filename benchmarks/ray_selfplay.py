@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from agents import build_agent
+from agents.search.evaluator import UniformEvaluator
 from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import UniformEvaluator
 from agents.zero.selfplay import SelfPlay
 from zoo.config import EnvConfig, RunConfig, RunnerConfig
 from zoo.make_env import make_env

@@ -20,9 +20,10 @@ import numpy as np
 import torch
 
 from agents.nets import NetConfig, build_net
+from agents.search.config import SearchConfig
+from agents.search.evaluator import NetEvaluator
+from agents.search.reference import reference_search
 from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import NetEvaluator
-from agents.zero.reference import reference_search
 from agents.zero.selfplay import SelfPlay
 from envs.go.game import GoGame
 
@@ -63,7 +64,7 @@ def batched_selfplay(net: torch.nn.Module, game: GoGame, sims: int, games: int, 
 
 def unbatched_baseline(net: torch.nn.Module, game: GoGame, sims: int, moves: int, device: str) -> dict[str, float]:
     """One game searched by the unbatched reference search: every leaf is its own batch-1 net call."""
-    cfg = ZeroConfig(simulations=sims, dirichlet_eps=0.0)
+    cfg = SearchConfig(simulations=sims, dirichlet_eps=0.0)
     evaluator = NetEvaluator(net, device)
     state = game.new_state()
     reference_search(state, evaluator, cfg, 4, game.num_actions)  # warm-up

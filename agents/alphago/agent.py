@@ -22,9 +22,9 @@ import torch
 
 from agents.alphago.config import STAGES, AlphaGoConfig
 from agents.alphago.policy import build_policy_net, build_value_net, default_net, policy_probs
-from agents.alphago.search import MixedValue, PolicyValueEvaluator, run_search, search_config
+from agents.alphago.search import MixedValue, PolicyValueEvaluator, run_search
 from agents.nets import NetConfig
-from agents.zero.game import Game, State
+from agents.search.game import Game, State
 
 FORMAT = 1
 """Version of the ``state_dict`` layout."""
@@ -89,10 +89,8 @@ class AlphaGoAgent:
         if self.game is None:
             raise ValueError("agent alphago needs a game to search: call agent.attach(game) first")
         sims = simulations or self.cfg.simulations
-        cfg = search_config(sims, self.cfg.play_leaves, self.cfg.c_puct, self.cfg.fpu_reduction,
-                            self.cfg.virtual_loss)
         roots = self.game.batch_from_states(list(states))
-        search = run_search(roots, self.evaluator(), self.mix(), cfg, sims, self.rng)
+        search = run_search(roots, self.evaluator(), self.mix(), self.cfg.search, sims, self.rng)
         return [int(a) for a in search.visit_counts().argmax(axis=1)]
 
     def select_move(self, state: State) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agents.search.config import SearchConfig
+
 STAGES = ("corpus", "sl", "rollout", "rl", "value")
 """The pipeline's stages, in order; each ends with a checkpoint."""
 
@@ -88,7 +90,7 @@ class AlphaGoConfig:
     value_lr: float = 1e-3
     """Adam learning rate of the value net."""
 
-    # -- search ----------------------------------------------------------------------------------------------------
+    # -- search (what the search reads: :attr:`search`; ``lam`` is the leaf-value hook's) --------------------------
     lam: float = 0.5
     """lambda: leaf value ``V = (1 - lam) * v(s) + lam * z_rollout``; 0 value net only, 1 rollouts only."""
     simulations: int = 64
@@ -126,3 +128,13 @@ class AlphaGoConfig:
             raise ValueError(f"AlphaGoConfig.corpus_level must be in 0..10, got {self.corpus_level}")
         if min(self.sl_lr, self.rollout_lr, self.rl_lr, self.value_lr) <= 0 or self.max_moves_factor <= 0:
             raise ValueError("AlphaGoConfig: learning rates and max_moves_factor must be > 0")
+
+    @property
+    def search(self) -> SearchConfig:
+        """The search's settings: ``simulations``, ``play_leaves`` (every search here is play, so it is also the
+        self-play leaf count), ``virtual_loss``, ``c_puct`` and ``fpu_reduction`` from this config; no root
+        noise, no FPU reduction at the root, sensible moves only, no tree reuse (each move searches afresh)."""
+        return SearchConfig(simulations=self.simulations, leaves_per_game=self.play_leaves,
+                            play_leaves=self.play_leaves, virtual_loss=self.virtual_loss, c_puct=self.c_puct,
+                            fpu_reduction=self.fpu_reduction, fpu_root_reduction=0.0, dirichlet_eps=0.0,
+                            sensible_moves=True, tree_reuse=False)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from agents.nets import NetConfig, build_net
-from agents.zero.game import Game
+from agents.search.game import Game
 
 
 def default_net(kind: str, preset: str, board_size: int) -> NetConfig:

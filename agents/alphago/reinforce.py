@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from agents.alphago.policy import choose, play_games
-from agents.zero.game import Game
+from agents.search.game import Game
 
 
 def reinforce(net: torch.nn.Module, game: Game, iterations: int, games: int, lr: float, pool_every: int,

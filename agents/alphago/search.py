@@ -1,4 +1,4 @@
-"""AlphaGo's search: the batched PUCT search of ``agents.zero.mcts`` with priors from the SL policy and leaf values
+"""AlphaGo's search: the batched PUCT search of ``agents.search.mcts`` with priors from the SL policy and leaf values
 that mix the value net with a rollout.
 
     V(leaf) = (1 - lam) * v(leaf) + lam * z_rollout(leaf)
@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import Evaluator
-from agents.zero.game import GameBatch, RolloutBatch
-from agents.zero.mcts import Search
+from agents.search.config import SearchConfig
+from agents.search.evaluator import Evaluator
+from agents.search.game import GameBatch, RolloutBatch
+from agents.search.mcts import Search
 
 
 class PolicyValueEvaluator:
@@ -46,7 +46,7 @@ class PolicyValueEvaluator:
 
 
 class MixedValue:
-    """The leaf-value hook of :class:`agents.zero.mcts.Search`: ``(1 - lam) * v + lam * z_rollout``.
+    """The leaf-value hook of :class:`agents.search.mcts.Search`: ``(1 - lam) * v + lam * z_rollout``.
 
     Rollouts are seeded ``seed + call number``, so a search with the same inputs repeats exactly. ``rollouts``
     counts the playouts run.
@@ -76,17 +76,10 @@ class MixedValue:
         return ((1.0 - self.lam) * np.asarray(values, np.float64) + self.lam * z).astype(np.float32)
 
 
-def search_config(simulations: int, play_leaves: int, c_puct: float, fpu_reduction: float,
-                  virtual_loss: float) -> ZeroConfig:
-    """The ZeroConfig the shared search reads (no root noise: AlphaGo plays without it)."""
-    return ZeroConfig(simulations=simulations, play_leaves=play_leaves, leaves_per_game=play_leaves,
-                      c_puct=c_puct, fpu_reduction=fpu_reduction, fpu_root_reduction=0.0, dirichlet_eps=0.0,
-                      virtual_loss=virtual_loss)
-
-
-def run_search(roots: GameBatch, evaluator: Evaluator, mix: MixedValue, cfg: ZeroConfig, simulations: int,
+def run_search(roots: GameBatch, evaluator: Evaluator, mix: MixedValue, cfg: SearchConfig, simulations: int,
                rng: np.random.Generator) -> Search:
-    """Search every root of ``roots`` with ``simulations`` simulations; returns the finished :class:`Search`."""
+    """Search every root of ``roots`` with ``simulations`` simulations, ``cfg.play_leaves`` leaves per step and no
+    root noise (``AlphaGoConfig.search`` gives ``cfg``); returns the finished :class:`Search`."""
     search = Search(cfg, roots.num_games, roots.legal_masks().shape[1], evaluator, rng,
                     leaves_per_game=cfg.play_leaves, max_simulations=simulations)
     search.leaf_values = mix

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from agents.alphago.policy import empty_point_masks, values
-from agents.zero.game import Game
+from agents.search.game import Game
 
 OnStep = Callable[[int, dict[str, float]], None] | None
 

@@ -1,6 +1,6 @@
 """The AlphaZero agent: self-play with batched search (``collect``), training on the replay window (``update``).
 
-It meets a game structurally (``agents/zero/game.py``): ``collect(env)`` takes the game from
+It meets a game structurally (``agents/search/game.py``): ``collect(env)`` takes the game from
 ``env.unwrapped.game`` (the Go envs carry an ``envs.go.game.GoGame``), and a player built outside the runner
 gets one with :meth:`ZeroAgent.attach`. It is also a Player (``select_move(state)``, searched without noise)
 for the arena and the GTP engine, and ``act(obs, mask)`` plays the raw policy when only an observation is known.
@@ -19,12 +19,12 @@ import numpy as np
 import torch
 
 from agents.nets import NetConfig, build_net
+from agents.search.evaluator import NetEvaluator
+from agents.search.game import Game, State
+from agents.search.mcts import Search
 from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import NetEvaluator
-from agents.zero.game import Game, State
 from agents.zero.gating import net_match
 from agents.zero.learner import Learner
-from agents.zero.mcts import Search
 from agents.zero.replay import Replay
 from agents.zero.selfplay import FinishedGame, SelfPlay
 
@@ -66,7 +66,7 @@ def _settings(game: Game) -> tuple[Any, ...]:
 
 
 class ZeroAgent:
-    """AlphaZero on any game meeting ``agents.zero.game.Game``; see the module docstring."""
+    """AlphaZero on any game meeting ``agents.search.game.Game``; see the module docstring."""
 
     name = "zero"
 
@@ -273,8 +273,9 @@ class ZeroAgent:
             raise ValueError("agent zero needs a game to search: call agent.attach(game) first")
         sims = simulations or self.cfg.simulations
         roots = self.game.batch_from_states(list(states))
-        search = Search(self.cfg, len(states), self.num_actions, self.evaluator, self.rng,
-                        leaves_per_game=self.cfg.play_leaves, max_simulations=sims)
+        cfg = self.cfg.search
+        search = Search(cfg, len(states), self.num_actions, self.evaluator, self.rng,
+                        leaves_per_game=cfg.play_leaves, max_simulations=sims)
         search.run(roots, sims, noise=False)
         counts = search.visit_counts()
         return [int(a) for a in counts.argmax(axis=1)]
@@ -288,11 +289,12 @@ class ZeroAgent:
         """
         if self.game is None:
             raise ValueError("agent zero needs a game to search: call agent.attach(game) first")
-        sims = self.cfg.simulations
-        reused = self._play_tree is not None and self.cfg.tree_reuse and self._advance_play_tree(state)
+        cfg = self.cfg.search
+        sims = cfg.simulations
+        reused = self._play_tree is not None and cfg.tree_reuse and self._advance_play_tree(state)
         if not reused:
-            self._play_tree = Search(self.cfg, 1, self.num_actions, self.evaluator, self.rng,
-                                     leaves_per_game=self.cfg.play_leaves, max_simulations=sims)
+            self._play_tree = Search(cfg, 1, self.num_actions, self.evaluator, self.rng,
+                                     leaves_per_game=cfg.play_leaves, max_simulations=sims)
         search = self._play_tree
         search.run(self.game.batch_from_states([state]), sims, noise=False)
         action = int(search.visit_counts()[0].argmax())

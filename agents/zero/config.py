@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agents.search.config import SearchConfig
+
 OPTIMIZERS = ("sgd", "adam")
 
 
@@ -26,7 +28,7 @@ class ZeroConfig:
     """The first this many moves of each game are sampled in proportion to visit counts; later ones take the most
     visited move."""
 
-    # -- search ----------------------------------------------------------------------------------------------------
+    # -- search (what the search reads: :attr:`search`) ------------------------------------------------------------
     simulations: int = 64
     """New simulations per move (self-play and play); each evaluates one leaf unless it hits a finished position."""
     leaves_per_game: int = 1
@@ -127,3 +129,12 @@ class ZeroConfig:
     def max_simulations(self) -> int:
         """The most simulations any self-play move runs."""
         return max(self.simulations, self.cheap_simulations if self.cheap_fraction > 0 else 0)
+
+    @property
+    def search(self) -> SearchConfig:
+        """The search's settings, from this config's search fields (same names, same values)."""
+        return SearchConfig(simulations=self.simulations, leaves_per_game=self.leaves_per_game,
+                            play_leaves=self.play_leaves, virtual_loss=self.virtual_loss, c_puct=self.c_puct,
+                            fpu_reduction=self.fpu_reduction, fpu_root_reduction=self.fpu_root_reduction,
+                            dirichlet_alpha=self.dirichlet_alpha, dirichlet_eps=self.dirichlet_eps,
+                            sensible_moves=self.sensible_moves, tree_reuse=self.tree_reuse)

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agents.search.evaluator import Evaluator
+from agents.search.game import Game
+from agents.search.mcts import Search, choose_moves
 from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import Evaluator
-from agents.zero.game import Game
-from agents.zero.mcts import Search
-from agents.zero.selfplay import choose_moves
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,9 @@ def net_match(game: Game, cfg: ZeroConfig, a: Evaluator, b: Evaluator, games: in
     cap = max_moves or int(cfg.max_moves_factor * game.board_size**2)
     batch = game.new_batch(games, max_moves=cap)
     a_black = np.arange(games) % 2 == 0
-    searches = [Search(cfg, games, game.num_actions, ev, rng, leaves_per_game=cfg.play_leaves, max_simulations=sims)
-                for ev in (a, b)]
+    search_cfg = cfg.search
+    searches = [Search(search_cfg, games, game.num_actions, ev, rng, leaves_per_game=search_cfg.play_leaves,
+                       max_simulations=sims) for ev in (a, b)]
     ply = 0
     while not batch.done.all():
         black_to_move = ply % 2 == 0

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from agents.search.game import Game
 from agents.zero.config import ZeroConfig
-from agents.zero.game import Game
 from agents.zero.replay import Replay
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from agents.search.evaluator import Evaluator
+from agents.search.game import Game
+from agents.search.mcts import Search, choose_moves
 from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import Evaluator
-from agents.zero.game import Game
-from agents.zero.mcts import Search
 
 
 @dataclass
@@ -52,20 +52,6 @@ class _Trajectory:
     would_resign: int = 0
 
 
-def choose_moves(counts: np.ndarray, sample: np.ndarray, rng: np.random.Generator,
-                 temperature: float = 1.0) -> np.ndarray:
-    """int64 ``(B,)``: per row of visit ``counts (B, A)``, a move sampled in proportion to ``counts ** (1/T)``
-    where ``sample[b]``, else the most visited (lowest index on ties)."""
-    best = counts.argmax(axis=1)
-    if not sample.any():
-        return best
-    weights = counts.astype(np.float64) ** (1.0 / temperature)
-    cdf = np.cumsum(weights, axis=1)
-    u = rng.random(len(counts)) * cdf[:, -1]
-    drawn = np.minimum((cdf <= u[:, None]).sum(axis=1), counts.shape[1] - 1)
-    return np.where(sample, drawn, best)
-
-
 class SelfPlay:
     """B self-play games with their search; ``play(moves)`` advances every game and returns the finished ones."""
 
@@ -74,7 +60,9 @@ class SelfPlay:
         self.B = cfg.games
         cap = max(1, int(round(cfg.max_moves_factor * game.board_size**2)))
         self.games = game.new_batch(self.B, max_moves=cap)
-        self.search = Search(cfg, self.B, game.num_actions, evaluator, rng, cfg.leaves_per_game)
+        search = cfg.search
+        self.search = Search(search, self.B, game.num_actions, evaluator, rng, search.leaves_per_game,
+                             max_simulations=cfg.max_simulations)
         self.trajectories = [self._new_trajectory() for _ in range(self.B)]
         self.positions = 0
         """Moves played so far (all games, recorded or not)."""
@@ -113,7 +101,7 @@ class SelfPlay:
             games.resign(np.flatnonzero(resign))
         games.play(actions)
         self.positions += self.B
-        self.search.advance(actions, reuse=cfg.tree_reuse)
+        self.search.advance(actions, reuse=self.search.cfg.tree_reuse)
         return self._finish(resign)
 
     def _resignations(self, actions: np.ndarray, to_play: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Go as the agents' ``Game`` (see ``agents/zero/game.py``): settings, batches with path replay, symmetries.
+"""Go as the agents' ``Game`` (see ``agents/search/game.py``): settings, batches with path replay, symmetries.
 
 :class:`GoGame` holds the settings of one kind of game (size, komi, history planes, move cap) and makes
 :class:`envs.go.state.GoState` positions and :class:`GoSearchBatch` batches. It meets the agents' protocol

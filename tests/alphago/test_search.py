@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.alphago.search import MixedValue, search_config
-from agents.zero.evaluator import FunctionEvaluator
-from agents.zero.mcts import Search
+from agents.alphago.config import AlphaGoConfig
+from agents.alphago.search import MixedValue
+from agents.search.evaluator import FunctionEvaluator
+from agents.search.mcts import Search
 from envs.go import rollout as R
 from envs.go.game import GoGame
 from envs.go.state import GoState
@@ -41,7 +42,7 @@ def roots() -> tuple[GoGame, object]:
 
 def searched(hook, sims: int = 48) -> Search:
     game, batch = roots()
-    cfg = search_config(sims, 4, 1.5, 0.25, 1.0)
+    cfg = AlphaGoConfig(simulations=sims, play_leaves=4, c_puct=1.5, fpu_reduction=0.25, virtual_loss=1.0).search
     search = Search(cfg, batch.num_games, game.num_actions, FunctionEvaluator(heuristic), np.random.default_rng(0),
                     leaves_per_game=4, max_simulations=sims)
     search.leaf_values = hook

@@ -6,13 +6,13 @@ import gymnasium
 import numpy as np
 import pytest
 import torch
+from search.test_mcts import material
 from zero.test_agent import TINY
-from zero.test_mcts import material
 
 import envs  # noqa: F401  (registers the zoo Go envs)
 from agents import build_agent
+from agents.search.evaluator import FunctionEvaluator, UniformEvaluator
 from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import FunctionEvaluator, UniformEvaluator
 from agents.zero.gating import net_match
 from envs.go.game import GoGame
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.search.evaluator import UniformEvaluator
+from agents.search.mcts import choose_moves
 from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import UniformEvaluator
 from agents.zero.learner import augment_batch
 from agents.zero.replay import Replay
-from agents.zero.selfplay import SelfPlay, choose_moves
+from agents.zero.selfplay import SelfPlay
 from envs.go.game import GoGame
 
 

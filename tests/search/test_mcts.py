@@ -8,14 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import FunctionEvaluator, UniformEvaluator
-from agents.zero.mcts import Search
-from agents.zero.reference import reference_search
+from agents.search.config import SearchConfig
+from agents.search.evaluator import FunctionEvaluator, UniformEvaluator
+from agents.search.mcts import Search
+from agents.search.reference import reference_search
 from envs.go.game import GoGame
 from envs.go.state import GoState
 
-NO_NOISE = ZeroConfig(dirichlet_eps=0.0)
+NO_NOISE = SearchConfig(dirichlet_eps=0.0)
 
 
 def material(planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -26,7 +26,7 @@ def material(planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndar
     return logits, np.tanh(diff / 3.0)
 
 
-def search_batch(states: list[GoState], evaluator, cfg: ZeroConfig = NO_NOISE, sims: int = 64, leaves: int = 1,
+def search_batch(states: list[GoState], evaluator, cfg: SearchConfig = NO_NOISE, sims: int = 64, leaves: int = 1,
                  noise: bool = False, seed: int = 0) -> tuple[Search, object]:
     game = GoGame(states[0].size, komi=states[0].komi)
     roots = game.batch_from_states(states)
@@ -123,7 +123,7 @@ def test_a_terminal_root_is_not_searched() -> None:
 
 
 def test_noise_changes_the_root_prior_only() -> None:
-    cfg = ZeroConfig(dirichlet_eps=0.25, dirichlet_alpha=0.03)
+    cfg = SearchConfig(dirichlet_eps=0.25, dirichlet_alpha=0.03)
     state = opening()
     search, _ = search_batch([state], UniformEvaluator(), cfg=cfg, sims=60, noise=True)
     legal = state.sensible_mask()

@@ -3,7 +3,7 @@
 This is how alpha-zero-general and OpenSpiel's Python AlphaZero search. It exists to check the batched search
 (with one game and one leaf per step both must return the same visit counts, bit for bit) and as the
 unbatched baseline of ``benchmarks/zero_selfplay.py``. Formulas, tie-breaking and float types follow the
-kernels of :mod:`agents.zero.mcts` exactly; the sign convention is the same (edge statistics from the view of
+kernels of :mod:`agents.search.mcts` exactly; the sign convention is the same (edge statistics from the view of
 the player choosing the edge; backup negates at every edge).
 """
 
@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import Evaluator
-from agents.zero.game import State
+from agents.search.config import SearchConfig
+from agents.search.evaluator import Evaluator
+from agents.search.game import State
 
 
 class Node:
@@ -54,7 +54,7 @@ def _puct(node: Node, c_puct: float, fpu: float) -> int:
     return best_a
 
 
-def reference_search(state: State, evaluator: Evaluator, cfg: ZeroConfig, simulations: int,
+def reference_search(state: State, evaluator: Evaluator, cfg: SearchConfig, simulations: int,
                      num_actions: int) -> Node:
     """Search ``simulations`` times from ``state`` (left unchanged); returns the root (``root.n`` = visits)."""
     root = _expand(state, evaluator, num_actions, cfg.sensible_moves)

@@ -29,9 +29,9 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from agents.zero.config import ZeroConfig
-from agents.zero.evaluator import Evaluator
-from agents.zero.game import GameBatch
+from agents.search.config import SearchConfig
+from agents.search.evaluator import Evaluator
+from agents.search.game import GameBatch
 
 IDLE, EVAL, KNOWN, COLLIDED = 0, 1, 2, 3
 """Leaf status codes: no leaf; new leaf needs the evaluator; leaf value known (finished position); collision
@@ -202,17 +202,22 @@ def reroot(child, child_n, child_w, prior, node_n, value, expanded, terminal, si
 class Search:
     """PUCT search for ``num_games`` root positions, sharing one evaluator call per step.
 
+    ``cfg`` gives the search's settings (c_puct, FPU, virtual loss, noise, sensible moves); ``leaves_per_game``
+    is how many leaves each game selects per step (``cfg.leaves_per_game`` in self-play, ``cfg.play_leaves`` in
+    play); ``max_simulations`` (default ``cfg.simulations``) is the most simulations one move will run, which
+    sizes the tree.
+
     ``run(roots, simulations, noise)`` searches; ``visit_counts()`` / ``root_q()`` read the result;
     ``advance(actions)`` moves every root to the child played (tree reuse) or clears it; ``clear(games)``
     forgets games' trees (new games). Statistics: ``evaluations`` (positions sent to the evaluator),
     ``eval_calls`` and ``steps``.
     """
 
-    def __init__(self, cfg: ZeroConfig, num_games: int, num_actions: int, evaluator: Evaluator,
+    def __init__(self, cfg: SearchConfig, num_games: int, num_actions: int, evaluator: Evaluator,
                  rng: np.random.Generator, leaves_per_game: int = 1, max_simulations: int | None = None) -> None:
         self.cfg, self.evaluator, self.rng = cfg, evaluator, rng
         self.B, self.A, self.L = num_games, num_actions, leaves_per_game
-        sims = max_simulations or cfg.max_simulations
+        sims = max_simulations or cfg.simulations
         self.keep_limit = sims + self.L + 1
         C = 2 * self.keep_limit + 1
         B, A = self.B, self.A
@@ -360,3 +365,22 @@ class Search:
     def clear(self, games: np.ndarray | list[int]) -> None:
         """Forget the trees of ``games`` (their next search starts from a fresh root)."""
         self.size[np.asarray(games, np.int64)] = 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Moves from the search
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def choose_moves(counts: np.ndarray, sample: np.ndarray, rng: np.random.Generator,
+                 temperature: float = 1.0) -> np.ndarray:
+    """int64 ``(B,)``: per row of visit ``counts (B, A)``, a move sampled in proportion to ``counts ** (1/T)``
+    where ``sample[b]``, else the most visited (lowest index on ties)."""
+    best = counts.argmax(axis=1)
+    if not sample.any():
+        return best
+    weights = counts.astype(np.float64) ** (1.0 / temperature)
+    cdf = np.cumsum(weights, axis=1)
+    u = rng.random(len(counts)) * cdf[:, -1]
+    drawn = np.minimum((cdf <= u[:, None]).sum(axis=1), counts.shape[1] - 1)
+    return np.where(sample, drawn, best)

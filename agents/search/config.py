@@ -1,0 +1,59 @@
+"""What the batched PUCT search reads: :class:`SearchConfig`, built by each searching agent's config
+(``ZeroConfig.search``, ``AlphaGoConfig.search``) from its flat Hydra keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Settings of :class:`agents.search.mcts.Search` and :func:`agents.search.reference.reference_search`.
+
+    Sign convention throughout: a node's value is from the view of its player to move; an edge's Q (value sum /
+    visits) is from the view of the player choosing it, the one to move at the edge's parent; both in [-1, 1].
+    Backup negates at every edge.
+    """
+
+    simulations: int = 64
+    """New simulations per move; each evaluates one leaf unless it reaches a finished position. Also sizes the
+    tree when a :class:`~agents.search.mcts.Search` is built without ``max_simulations``: capacity
+    ``C = 2 * (simulations + leaves + 1) + 1`` nodes per game, arrays ``(B, C, A)``."""
+    leaves_per_game: int = 1
+    """Leaves selected per game per search step in self-play, where many games already fill the evaluator's batch
+    (more than 1 uses ``virtual_loss``). ``Search`` takes its leaf count as an argument: self-play passes this
+    field, play passes ``play_leaves``."""
+    play_leaves: int = 8
+    """Leaves per game per search step when searching a few positions (``select_move(s)``, evaluation matches,
+    AlphaGo's play), so one evaluator call still holds several positions."""
+    virtual_loss: float = 1.0
+    """Value subtracted from an edge's value sum (from its chooser's view) per pending leaf below it, so parallel
+    selections in one game spread out; undone at backup. Applied only when more than one leaf per game is
+    selected per step (``leaves_per_game > 1``)."""
+    c_puct: float = 1.5
+    """Exploration constant of PUCT: an edge scores ``Q + c_puct * P * sqrt(N_parent) / (1 + N_child)``; the
+    highest score is taken, ties to the lowest action index."""
+    fpu_reduction: float = 0.25
+    """First-play urgency below the root: an unvisited child's Q is its parent's evaluator value (parent's mover's
+    view) minus this (Leela Zero). Positive: unvisited moves look worse than the position."""
+    fpu_root_reduction: float = 0.0
+    """First-play urgency reduction at the root (0: unvisited root moves look as good as the position)."""
+    dirichlet_alpha: float = 0.03
+    """Concentration of the root Dirichlet noise for a 19x19 board (361 points); the search scales it by
+    ``361 / board points`` (``num_actions - 1``), e.g. 0.134 on 9x9, 0.43 on 5x5."""
+    dirichlet_eps: float = 0.25
+    """Share of the root prior replaced by Dir(alpha) noise over the root's searchable moves, where a run asks
+    for noise (self-play); 0: never. Never applied below the root; in [0, 1]."""
+    sensible_moves: bool = True
+    """The tree holds only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, no pass
+    while another move is left unless the opponent has just passed). False: every legal move."""
+    tree_reuse: bool = True
+    """Keep the subtree of the move played as the next move's tree (``Search.advance``) in self-play and in
+    move-by-move play; False starts every move from a fresh root."""
+
+    def __post_init__(self) -> None:
+        for name in ("simulations", "leaves_per_game", "play_leaves"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"SearchConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.dirichlet_eps <= 1.0:
+            raise ValueError(f"SearchConfig.dirichlet_eps must be in [0, 1], got {self.dirichlet_eps}")
