@@ -32,10 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from envs.go.batch import GoBatch  # noqa: E402
-from envs.go.state import GoState  # noqa: E402
+from envs.go.batch import GoBatch
+from envs.go.state import GoState
 
 SIZE = 9
 

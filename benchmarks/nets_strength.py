@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -36,12 +35,11 @@ from agents.search.evaluator import NetEvaluator
 from agents.zero import ZeroAgent, ZeroConfig
 from envs.go.game import GoGame
 from envs.go.state import GoState
+from zoo.nets_report import table_student, write_report
 from zoo.play_go import MatchResult, play_match
 from zoo.ratings import GameResult, fit_ratings
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nets_speed import table_student, write_report  # noqa: E402
 
 NETS = {"int8": "resnet b6c64 int8", "pruned50": "resnet b6c64 pruned 50%", "pruned80": "resnet b6c64 pruned 80%",
         "channels50": "resnet b6c64 50% channels cut", "student": "mobilenet {student} student fp32",

@@ -41,22 +41,20 @@ import torch
 
 from agents.compress import agreement, distill
 from agents.compress.distill import outputs_on
-from agents.compress.positions import Positions, load_positions, save_positions
+from agents.compress.measure import DistillProgress
+from agents.compress.positions import (
+    Positions,
+    concat_positions,
+    load_positions,
+    sample_positions,
+    save_positions,
+)
 from agents.nets import NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
 from zoo.errors import UserError
+from zoo.go_teacher import corpus_positions, held_out_games, raw_policy_positions, search_positions, symmetric_copies
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nets_speed import (  # noqa: E402
-    DistillProgress,
-    corpus_positions,
-    held_out_games,
-    raw_policy_positions,
-    sample,
-    search_positions,
-    symmetric_copies,
-)
 
 NUMBER = r"\d+(?:\.\d+)?"
 SPEC = re.compile(rf"b(\d+)c(\d+)((?:-e\d+|-se|-p\d+|-t{NUMBER}|-h{NUMBER}|-a\d+|-lr{NUMBER}|-r\d+|-g\d+|-k\d+)*)")
@@ -147,7 +145,7 @@ def main() -> None:
         except UserError as exc:
             p.error(str(exc))
         held, _ = held_out_games(cgame, run["held_out"])
-        dset = sample(cpos.take(torch.nonzero(~held).squeeze(1)), run["distill"], run["seed"])
+        dset = sample_positions(cpos.take(torch.nonzero(~held).squeeze(1)), run["distill"], run["seed"])
         teacher = load_net(folder / "teacher.pt").eval()
         test, raw_test = load_positions(folder / "test.npz"), load_positions(folder / "raw_test.npz")
         example = test.planes[:1]
@@ -159,7 +157,7 @@ def main() -> None:
         if key not in sets:
             own = [own_positions(folder, teacher, kind, thousands, run)
                    for kind, thousands in (("raw", student.raw), ("search", student.search)) if thousands]
-            train = symmetric_copies(concat([dset, *own]), copies, run["seed"])
+            train = symmetric_copies(concat_positions([dset, *own]), copies, run["seed"])
             print(f"teacher outputs on {len(train)} distillation positions ...", flush=True)
             sets[key] = train, outputs_on(teacher, train)
         train, targets = sets[key]
@@ -216,11 +214,6 @@ def own_positions(folder: Path, teacher: torch.nn.Module, kind: str, thousands: 
     print(f"{len(pos)} {kind} positions of the teacher's own games in {time.time() - start:.0f} s -> {path}",
           flush=True)
     return pos
-
-
-def concat(sets: list[Positions]) -> Positions:
-    """The positions of ``sets`` one after the other."""
-    return Positions(torch.cat([s.planes for s in sets]), torch.cat([s.mask for s in sets]))
 
 
 def result_key(name: str, steps: int) -> str:

@@ -23,9 +23,8 @@ from agents.nets import NetConfig, build_net
 from agents.search.config import SearchConfig
 from agents.search.evaluator import NetEvaluator
 from agents.search.reference import reference_search
-from agents.zero.config import ZeroConfig
-from agents.zero.selfplay import SelfPlay
 from envs.go.game import GoGame
+from zoo.selfplay_speed import batched_selfplay
 
 
 def raw_forward(net: torch.nn.Module, game: GoGame, batch: int, seconds: float, device: str) -> float:
@@ -40,26 +39,6 @@ def raw_forward(net: torch.nn.Module, game: GoGame, batch: int, seconds: float, 
         evaluator.evaluate(planes, masks)
         n += batch
     return n / (time.perf_counter() - start)
-
-
-def batched_selfplay(net: torch.nn.Module, game: GoGame, sims: int, games: int, moves: int, device: str,
-                     seconds: float = 0.0) -> dict[str, float]:
-    """One warm-up move, then ``moves`` timed moves of ``games`` self-play games with ``sims`` simulations each,
-    and more moves until ``seconds`` have passed. Adds ``moves`` (timed moves per game) to the result."""
-    cfg = ZeroConfig(games=games, simulations=sims, resign_threshold=-1.0)
-    evaluator = NetEvaluator(net, device)
-    selfplay = SelfPlay(cfg, game, evaluator, np.random.default_rng(0))
-    selfplay.play(1)
-    f0, c0, p0 = evaluator.forward_seconds, evaluator.calls, evaluator.positions
-    start = time.perf_counter()
-    selfplay.play(moves)
-    while time.perf_counter() - start < seconds:
-        selfplay.play(1)
-        moves += 1
-    wall = time.perf_counter() - start
-    evals, calls = evaluator.positions - p0, evaluator.calls - c0
-    return {"moves": moves, "moves_per_s": games * moves / wall, "evals_per_s": evals / wall,
-            "avg_batch": evals / max(calls, 1), "forward_share": (evaluator.forward_seconds - f0) / wall}
 
 
 def unbatched_baseline(net: torch.nn.Module, game: GoGame, sims: int, moves: int, device: str) -> dict[str, float]:

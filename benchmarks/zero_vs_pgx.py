@@ -36,10 +36,10 @@ import tempfile
 from pathlib import Path
 
 import torch
-from zero_selfplay import batched_selfplay
 
 from agents.nets import NetConfig, build_net
 from envs.go.game import GoGame
+from zoo.selfplay_speed import batched_selfplay
 
 PEER_SCRIPT = Path(__file__).with_name("pgx_mctx_selfplay.py")
 

@@ -1,7 +1,7 @@
 """The GPU path: autocast precision and ``torch.compile`` applied to an agent's net, and the process-group size.
 
 ``device=auto`` already picks CUDA when present (:func:`zoo.runner.resolve_device`). On CUDA the zero agent's
-self-play inference (:class:`agents.zero.evaluator.NetEvaluator`) and training (:class:`agents.zero.learner.Learner`)
+self-play inference (:class:`agents.search.evaluator.NetEvaluator`) and training (:class:`agents.zero.learner.Learner`)
 run under autocast to the dtype of ``runner.precision`` and copy their inputs through pinned memory; the game
 engine and the tree stay on the CPU and send one batch of leaves per search step to the GPU. On the CPU
 everything computes in fp32 (CPU autocast gains nothing for these small convolutions).

@@ -83,3 +83,15 @@ def minibatches(positions: Positions, batch_size: int, steps: int, generator: to
         out.append(positions.take(order[cursor:cursor + min(batch_size, n)]))
         cursor += batch_size
     return out
+
+
+def sample_positions(positions: Positions, count: int, seed: int) -> Positions:
+    """``count`` of ``positions`` drawn without replacement in a random order (all of them, shuffled, if fewer);
+    the same ``seed`` draws the same ones."""
+    order = torch.randperm(len(positions), generator=torch.Generator().manual_seed(seed))
+    return positions.take(order[:count])
+
+
+def concat_positions(sets: list[Positions]) -> Positions:
+    """The positions of ``sets`` one after the other (planes and masks of one shape)."""
+    return Positions(torch.cat([s.planes for s in sets]), torch.cat([s.mask for s in sets]))

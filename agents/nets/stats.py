@@ -71,49 +71,69 @@ def separable_ratio(k: int, m: int) -> float:
     return 1.0 / m + 1.0 / (k * k)
 
 
+ROUNDS = 9
+"""Rounds of interleaved timing behind each speed figure of the nets benchmarks (:func:`throughputs`)."""
+
+
+def seconds_per_call(fn: Callable[[], object], min_seconds: float) -> float:
+    """Seconds one ``fn()`` takes: ``fn`` called back to back until ``min_seconds`` have passed (at least once),
+    the elapsed time divided by the number of calls. The one timing loop of this module."""
+    n, start = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return elapsed / n
+
+
 def time_call(fn: Callable[[], object], rounds: int = 5, min_seconds: float = 0.05) -> float:
-    """Median over ``rounds`` of the seconds one ``fn()`` takes (each round repeats it for >= ``min_seconds``)."""
-    fn()  # warm up
-    times = []
-    for _ in range(rounds):
-        n, start = 0, time.perf_counter()
-        while True:
-            fn()
-            n += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        times.append(elapsed / n)
-    return statistics.median(times)
+    """Median over ``rounds`` of the seconds one ``fn()`` takes (each round repeats it for >= ``min_seconds``;
+    one untimed call first)."""
+    return statistics.median(time_interleaved({"fn": fn}, rounds, min_seconds)["fn"])
 
 
 def time_interleaved(fns: dict[str, Callable[[], object]], rounds: int = 9,
                      min_seconds: float = 0.2) -> dict[str, list[float]]:
     """Seconds one call of each function takes, per round: ``{name: [seconds of round 1, ..., round R]}``.
 
-    Every round times each function once in turn (repeating it for >= ``min_seconds``), so all functions see the
-    same stretch of a machine whose speed drifts (a shared VM: up to 2x within minutes). Compare two functions by
-    the median of their per-round ratios (:func:`median_ratio`): timing one after the other instead puts the drift
-    between them into the ratio. Each function is called once untimed first (warm-up, compilation)."""
+    Every round times each function once in turn (repeating it for >= ``min_seconds``, :func:`seconds_per_call`),
+    so all functions see the same stretch of a machine whose speed drifts (a shared VM: up to 2x within minutes).
+    Compare two functions by the median of their per-round ratios (:func:`median_ratio`): timing one after the
+    other instead puts the drift between them into the ratio. Each function is called once untimed first (warm-up,
+    compilation)."""
     for fn in fns.values():
         fn()
     seconds: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            n, start = 0, time.perf_counter()
-            while True:
-                fn()
-                n += 1
-                elapsed = time.perf_counter() - start
-                if elapsed >= min_seconds:
-                    break
-            seconds[name].append(elapsed / n)
+            seconds[name].append(seconds_per_call(fn, min_seconds))
     return seconds
 
 
 def median_ratio(slow: list[float], fast: list[float]) -> float:
     """Median over rounds of ``slow[i] / fast[i]`` (how many times faster ``fast`` ran, round by round)."""
     return statistics.median(s / f for s, f in zip(slow, fast, strict=True))
+
+
+def throughputs(nets: dict[str, Callable[[torch.Tensor, torch.Tensor], object]],
+                positions: tuple[torch.Tensor, torch.Tensor], batch: int, rounds: int = ROUNDS
+                ) -> dict[str, tuple[float, float, tuple[float, float]]]:
+    """Positions per second of ``net(planes, mask)`` for each of ``nets`` on the first ``batch`` of ``positions``
+    (planes (N, C, H, W), legal masks (N, A); e.g. an ``agents.compress.Positions``), without autograd.
+
+    Returns ``{name: (positions/second, times the first net's speed, (lowest, highest) per-round ratio)}``: the
+    nets are timed in turn within each round (:func:`time_interleaved`, ``rounds`` rounds of >= 0.2 s per net),
+    speed is ``batch`` over the median seconds per call and the ratio the median of the per-round ratios to the
+    first net (1.0 for the first), so machine drift during the run stays out of it."""
+    planes, mask = positions[0][:batch], positions[1][:batch]
+    with torch.inference_mode():
+        seconds = time_interleaved({name: (lambda net=net: net(planes, mask)) for name, net in nets.items()},
+                                   rounds=rounds, min_seconds=0.2)
+    base = next(iter(seconds.values()))
+    spread = {name: [b / x for b, x in zip(base, s, strict=True)] for name, s in seconds.items()}
+    return {name: (batch / statistics.median(s), median_ratio(base, s), (min(spread[name]), max(spread[name])))
+            for name, s in seconds.items()}
 
 
 def latency_per_position(net: nn.Module, example: torch.Tensor, rounds: int = 5) -> float:

@@ -33,7 +33,7 @@ from agents.compress import (
     sparsity_report,
 )
 from agents.compress.__main__ import parse, run
-from agents.compress.positions import Positions
+from agents.compress.positions import Positions, concat_positions, sample_positions
 from agents.compress.prune import dead_channels, norm_input_stats, recalibrate_norm, schedule, slice_pruned
 from agents.nets import NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
@@ -528,3 +528,17 @@ def test_int8_activations_use_seven_bits_where_the_cpu_would_saturate_eight(monk
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
         assert Q.needs_reduced_range() is (not vnni)
         assert Q._quantizer(net, ()).global_config.input_activation.quant_max == top
+
+
+def test_a_sample_of_positions_is_drawn_without_replacement_and_sets_concatenate(positions9: Positions) -> None:
+    pos = positions9.take(slice(0, 40))
+    tagged = Positions(pos.planes.clone(), pos.mask)
+    tagged.planes[:, 0, 0, 0] = torch.arange(40, dtype=torch.float32)  # each position's index, to find it again
+    drawn = sample_positions(tagged, 30, seed=3)
+    ids = drawn.planes[:, 0, 0, 0].long()
+    assert len(drawn) == 30 and len(set(ids.tolist())) == 30
+    assert torch.equal(drawn.mask, pos.mask[ids])  # rows keep their masks
+    assert torch.equal(sample_positions(tagged, 30, seed=3).planes, drawn.planes)  # a seed draws the same ones
+    assert sorted(sample_positions(tagged, 99, seed=0).planes[:, 0, 0, 0].long().tolist()) == list(range(40))
+    both = concat_positions([drawn, pos])
+    assert len(both) == 70 and torch.equal(both.planes[30:], pos.planes) and torch.equal(both.mask[:30], drawn.mask)

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from agents.compress.distill import outputs_on
-from benchmarks.nets_speed import corpus_positions, train_teacher, turn_batch
 from envs.go.coords import gtp_to_action
 from envs.go.sgf import GameRecord, save_sgf
 from envs.go.state import BLACK, WHITE, GoState
 from zoo.corpus import RANDOM_MOVES_PROPERTY
 from zoo.errors import UserError
+from zoo.go_teacher import corpus_positions, train_teacher, turn_batch
 
 MOVES = ["E5", "C3", "G7", "C7", "G3", "E3", "E7", "C5", "G5", "pass"]
 
@@ -321,9 +321,11 @@ def test_a_teacher_of_the_same_settings_is_reused_instead_of_trained_again(
     """``nets_speed.py --corpus C --save DIR`` keeps its teacher with its settings; a second run with the same
     settings loads it (a run stopped after the teacher loses nothing), and any other setting trains a new one."""
     import argparse
+    import json
 
     from agents.nets import NetConfig, build_net
     from benchmarks import nets_speed
+    from zoo import go_teacher
 
     calls = []
 
@@ -331,17 +333,21 @@ def test_a_teacher_of_the_same_settings_is_reused_instead_of_trained_again(
         calls.append(a[3])
         return build_net(NetConfig(kind="resnet", blocks=1, channels=4 + len(calls)), 17, 9, 82).eval()
 
-    monkeypatch.setattr(nets_speed, "train_teacher", fake_train)
+    monkeypatch.setattr(go_teacher, "train_teacher", fake_train)
     args = argparse.Namespace(corpus=str(tmp_path), held_out=0.05, seed=0, teacher_steps=3, teacher_batch=8,
                               teacher_lr=0.002, teacher_value_weight=0.25)
     folder = tmp_path / "run"
     folder.mkdir()
-    first = nets_speed.corpus_teacher(args, folder, None, None, None)
-    again = nets_speed.corpus_teacher(args, folder, None, None, None)
+    first = go_teacher.corpus_teacher(nets_speed.teacher_recipe(args), folder, None, None, None)
+    kept = json.loads((folder / "teacher.json").read_text())  # the settings' keys in their order
+    assert list(kept.items()) == [("corpus", str(tmp_path.resolve())), ("held_out", 0.05), ("seed", 0),
+                                  ("teacher_steps", 3), ("teacher_batch", 8), ("teacher_lr", 0.002),
+                                  ("teacher_value_weight", 0.25)]
+    again = go_teacher.corpus_teacher(nets_speed.teacher_recipe(args), folder, None, None, None)
     assert calls == [3] and again.cfg.channels == first.cfg.channels == 5
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values(),
                                                  strict=True))
     args.teacher_steps = 4
-    other = nets_speed.corpus_teacher(args, folder, None, None, None)
+    other = go_teacher.corpus_teacher(nets_speed.teacher_recipe(args), folder, None, None, None)
     assert calls == [3, 4] and other.cfg.channels == 6
-    assert nets_speed.corpus_teacher(args, folder, None, None, None).cfg.channels == 6  # the new one is kept
+    assert go_teacher.corpus_teacher(nets_speed.teacher_recipe(args), folder, None, None, None).cfg.channels == 6

@@ -8,8 +8,8 @@ from torch import nn
 
 from agents.compress.positions import Positions
 from agents.nets import NetConfig, build_net
-from benchmarks.nets_speed import symmetry_self_agreement
 from envs.go.features import action_permutation, inverse_symmetry, symmetry_planes
+from zoo.go_teacher import symmetry_self_agreement
 
 
 class Symmetrised(nn.Module):
@@ -49,9 +49,10 @@ def test_an_equivariant_net_keeps_its_top_move_and_an_orientation_rule_does_not(
 
 
 def test_the_channels_last_row_is_the_same_net_and_every_row_is_timed_against_the_first() -> None:
-    """benchmarks/nets_speed.py's fp32 channels-last row computes the teacher's outputs, and throughputs() times
-    every net given, the first being the reference (ratio 1)."""
-    from benchmarks.nets_speed import ChannelsLast, throughputs
+    """The nets table's fp32 channels-last row computes the teacher's outputs, and throughputs() times every net
+    given, the first being the reference (ratio 1)."""
+    from agents.compress.measure import ChannelsLast
+    from agents.nets.stats import throughputs
 
     torch.manual_seed(0)
     net = build_net(NetConfig(kind="resnet", blocks=1, channels=8), 17, 5, 26).eval()
