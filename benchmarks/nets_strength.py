@@ -36,8 +36,8 @@ from agents.zero import ZeroAgent, ZeroConfig
 from agents.zero.evaluator import NetEvaluator
 from envs.go.game import GoGame
 from envs.go.state import GoState
-from zoo.play_go import MatchResult, play_match
-from zoo.ratings import GameResult, fit_ratings
+from zoo.play.go_eval import MatchResult, play_match
+from zoo.play.ratings import GameResult, fit_ratings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))

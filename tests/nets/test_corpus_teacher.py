@@ -13,8 +13,8 @@ from benchmarks.nets_speed import corpus_positions, train_teacher, turn_batch
 from envs.go.coords import gtp_to_action
 from envs.go.sgf import GameRecord, save_sgf
 from envs.go.state import BLACK, WHITE, GoState
-from zoo.corpus import RANDOM_MOVES_PROPERTY
 from zoo.errors import UserError
+from zoo.pipelines.corpus import RANDOM_MOVES_PROPERTY
 
 MOVES = ["E5", "C3", "G7", "C7", "G3", "E3", "E7", "C5", "G5", "pass"]
 

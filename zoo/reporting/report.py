@@ -4,7 +4,7 @@
                          [--metric eval/success_rate ...] [--reference vi] [--target [ENV:]METRIC=VALUE ...]
                          [--band minmax|se] [--logx] [--out reports/NAME.md]
 
-A run directory is any folder under ``--runs`` holding ``config.json`` (written by :mod:`zoo.runner`) with its
+A run directory is any folder under ``--runs`` holding ``config.json`` (written by :mod:`zoo.run.loop`) with its
 ``metrics.jsonl`` (one JSON object per log call: ``step`` = env steps, then metric names) and, once finished,
 ``summary.json``. Runs are grouped by ``--group-by`` keys across seeds: ``env`` and ``agent`` name the env and agent
 choices, any other key is a dotted path into ``config.json`` (``agent.gamma``, ``net.kind``, ``seed``).
@@ -21,7 +21,7 @@ in an existing report (a reading of the results) is carried into the regenerated
 Metric names are the runner's, the same for every agent: ``step`` (env steps), ``train/wall_time`` (seconds of
 training, evaluation excluded), ``train/episodes`` (episodes, i.e. games for self-play agents), ``eval/*``.
 
-Elo plots and tables of ladders (Elo against training time or a net's cost) live in :mod:`zoo.plots`.
+Elo plots and tables of ladders (Elo against training time or a net's cost) live in :mod:`zoo.reporting.plots`.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import UserError
-from zoo.plots import pyplot, save_figure
-from zoo.run_data import (
+from zoo.reporting.plots import pyplot, save_figure
+from zoo.reporting.run_data import (
     X_AXES,
     X_LABELS,
     RunData,
@@ -410,7 +410,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(f"wrote {out} and {out.parent / out.stem}/*.png")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

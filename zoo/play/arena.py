@@ -27,7 +27,7 @@ Options: ``SPEC@key=value[,key=value]`` sets agent settings of a checkpoint (``s
 name (defaults: the spec for bots and engines, ``AGENT:RUN`` for checkpoints). Names identify players in the
 ladder: a name must always stand for the same spec there.
 
-Matches are played by :mod:`zoo.matches` (colours, seeds, openings, worker processes, forfeits).
+Matches are played by :mod:`zoo.play.matches` (colours, seeds, openings, worker processes, forfeits).
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zoo.arena_specs import ENGINE_TIMEOUT, arena_history, default_komi, resolve_specs
 from zoo.errors import UserError
-from zoo.gtp_client import find_gnugo
-from zoo.matches import MatchTally, pairings, play_match, schedule
-from zoo.ratings import ANCHOR, ANCHOR_ELO, GameResult, Ladder, Ratings, fit_ratings, format_table, sprt
+from zoo.play.arena_specs import ENGINE_TIMEOUT, arena_history, default_komi, resolve_specs
+from zoo.play.gtp_client import find_gnugo
+from zoo.play.matches import MatchTally, pairings, play_match, schedule
+from zoo.play.ratings import ANCHOR, ANCHOR_ELO, GameResult, Ladder, Ratings, fit_ratings, format_table, sprt
 
 # -- command line ----------------------------------------------------------------------------------------------
 
@@ -101,7 +101,7 @@ def _report(ratings: Ratings, tally: MatchTally, title: str, wandb_dir: str | No
         print(f"forfeit: {g['black']} (B) vs {g['white']} (W), seed {g['seed']}: {g['reason']}")
     print(format_table(ratings, title), flush=True)
     if wandb_dir:
-        from zoo.logging import log_table
+        from zoo.run.logging import log_table
 
         log_table(wandb_dir, "arena/ratings", Ratings.COLUMNS, ratings.rows(), name=title)
 
@@ -246,6 +246,3 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = ["ladder_main", "main", "match_main", "sprt_main"]
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,16 +1,20 @@
-"""Go matches between players, and the Go evaluation the runner adds for agents that search.
+"""Go matches between players, and the Go evaluation the launcher hands the run loop for agents that search.
 
 A *searcher* is any player with ``select_moves(states) -> actions`` (the zero agent): all the games of a match
-where it is to move are searched together in one batched call. Other players (:mod:`zoo.players`, GTP engines)
+where it is to move are searched together in one batched call. Other players (:mod:`zoo.play.players`, GTP engines)
 move one state at a time. Colours alternate game by game; area scoring; draws count half.
 
     python -m zoo.play_go --checkpoint runs/go5/zero/.../checkpoints/ckpt-000000020000.pt --opponent capture
+
+:func:`go_evaluation` and :func:`go_progress_text` are the run loop's hooks (:class:`zoo.run.loop.RunHooks`,
+given by :func:`zoo.launch.run_hooks`).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,7 @@ from envs.go.game import GoGame
 from envs.go.sgf import GameRecord, result_string, save_sgf
 from envs.go.state import BLACK, GoState
 from zoo.errors import UserError
-from zoo.players import Player, make_player
+from zoo.play.players import Player, make_player
 
 
 @dataclass
@@ -114,6 +118,16 @@ def go_evaluation(agent: Any, env: gymnasium.Env, games: int, run_dir: Path, ste
     return out
 
 
+def go_progress_text(last_eval: Mapping[str, float], last_train: Mapping[str, float]) -> str | None:
+    """The progress bar's text once :func:`go_evaluation` has run: win rates against the opponents, and the
+    training loss; ``None`` before (the run loop's default text then)."""
+    if "eval/win_random" not in last_eval:
+        return None
+    wins = ", ".join(f"{k[9:]} {v:.2f}" for k, v in last_eval.items() if k.startswith("eval/win_") and "_as_" not in k)
+    loss = last_train.get("train/loss")
+    return f"win vs {wins}" + (f", loss {loss:.3f}" if loss is not None else "")
+
+
 def _self_play_result(g: Any) -> str:
     side = "B" if g.winner > 0 else "W"
     if g.winner == 0:
@@ -128,9 +142,9 @@ def load_zero_player(checkpoint: str | Path, simulations: int | None = None, see
     from agents import build_agent
     from agents.nets import NetConfig
     from agents.zero import ZeroConfig
-    from zoo.checkpoint import load_checkpoint, resolve_resume
-    from zoo.config import EnvConfig
-    from zoo.make_env import make_env
+    from zoo.run.checkpoint import load_checkpoint, resolve_resume
+    from zoo.run.config import EnvConfig
+    from zoo.run.make_env import make_env
 
     ckpt = load_checkpoint(resolve_resume(checkpoint))
     config = ckpt.get("config", {})
@@ -170,7 +184,3 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.sgf).mkdir(parents=True, exist_ok=True)
         for i, record in enumerate(result.records):
             save_sgf(Path(args.sgf) / f"game-{i:03d}.sgf", record)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
-"""A GTP v2 engine front end for any :class:`zoo.players.Player`, so GUIs and match runners can play it.
+"""A GTP v2 engine front end for any :class:`zoo.play.players.Player`, so GUIs and match runners can play it.
 
 Run ``python -m zoo.gtp --player random|capture --seed N`` to serve on stdin/stdout (GoGui, Sabaki,
-gogui-twogtp, or :class:`zoo.gtp_client.GtpClient`).
+gogui-twogtp, or :class:`zoo.play.gtp_client.GtpClient`).
 
 Framing (GTP v2): a command is ``[id] name args``; the answer is ``=[id] result`` or ``?[id] message``
 followed by one blank line. Control characters other than tab and newline are dropped, tabs become spaces,
@@ -17,7 +17,7 @@ Rules are the suite's (area scoring, positional superko, suicide illegal). Two c
   without playing (``undo`` reopens the game);
 - ``final_score`` is the Tromp-Taylor area count of the current board (every stone counts as alive), and
   ``final_status_list dead`` is always empty while ``final_status_list alive`` lists every stone. Controllers
-  that need dead stones removed should use a referee engine (see :func:`zoo.gtp_client.referee_score`).
+  that need dead stones removed should use a referee engine (see :func:`zoo.play.gtp_client.referee_score`).
 
 ``undo`` replays the game from the move list without its last move; with no move to take back it answers
 ``? cannot undo``. ``boardsize`` accepts 2..19 (a trained net: only its own size; else ``? unacceptable size``)
@@ -35,7 +35,7 @@ from envs.go.coords import action_to_gtp, gtp_to_action
 from envs.go.render import ansi
 from envs.go.state import BLACK, WHITE, GoState
 from zoo.errors import UserError
-from zoo.players import RESIGN, Player, make_player
+from zoo.play.players import RESIGN, Player, make_player
 
 VERSION = "0.1"
 MIN_SIZE, MAX_SIZE = 2, 19
@@ -67,7 +67,7 @@ def _colour(text: str) -> int:
 
 
 class GtpEngine:
-    """GTP v2 engine state: a board, its move list, and a :class:`~zoo.players.Player` that answers ``genmove``."""
+    """GTP v2 engine state: a board, its move list, and a :class:`~zoo.play.players.Player` that answers ``genmove``."""
 
     def __init__(self, player: Player, name: str = "zoo", version: str = VERSION, size: int = 9, komi: float = 7.5,
                  history: int = 8, sizes: tuple[int, ...] | None = None):
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     size, komi, history, sizes = 9, 7.5, 8, None
     try:
         if args.checkpoint:
-            from zoo.play_go import load_zero_player  # torch loads only for a trained player
+            from zoo.play.go_eval import load_zero_player  # torch loads only for a trained player
 
             player, game = load_zero_player(args.checkpoint, args.simulations, seed=args.seed or 0)
             size, komi, history, sizes = game.board_size, game.komi, game.history, (game.board_size,)
@@ -267,7 +267,3 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, UserError) as e:
         parser.error(str(e))
     GtpEngine(player, name=args.name, size=size, komi=komi, history=history, sizes=sizes).serve(sys.stdin, sys.stdout)
-
-
-if __name__ == "__main__":
-    main()

@@ -33,8 +33,8 @@ from envs.go.game import GoGame
 from envs.go.sgf import GameRecord, SgfError, load_sgf, record_to_state, result_string, save_sgf
 from envs.go.state import BLACK, GoState
 from zoo.errors import UserError
-from zoo.gtp_client import GtpClient, GtpError, gnugo_argv
-from zoo.progress import ProgressBar
+from zoo.play.gtp_client import GtpClient, GtpError, gnugo_argv
+from zoo.run.progress import ProgressBar
 
 RANDOM_MOVES_PROPERTY = "ZR"
 """Root property of generated games: how many opening moves were random (not training targets)."""
@@ -280,7 +280,3 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         raise SystemExit(f"\ninterrupted; games so far are kept in {args.out} (rerun to continue)") from None
     print(f"{args.games} games in {args.out}")
-
-
-if __name__ == "__main__":
-    main()
