@@ -107,7 +107,7 @@ def evaluate(agent: Agent, env: gymnasium.Env, episodes: int) -> dict[str, float
 
 
 class Run:
-    """State of one training run; see :func:`run`."""
+    """State of one training run (built by :func:`zoo.launch.run` with its hooks); see the module docstring."""
 
     def __init__(self, cfg: RunConfig, hooks: RunHooks | None = None) -> None:
         self.cfg = cfg
