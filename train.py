@@ -1,8 +1,8 @@
 """Train any agent on any env: ``python train.py env=NAME agent=NAME [key=value ...]``.
 
 The only module besides the tests that touches Hydra: it composes ``conf/``, validates the result into the frozen
-dataclasses of :mod:`zoo.config` (unknown keys and wrong types fail here, before any work, with one line that
-names the valid choices), and hands the :class:`~zoo.config.RunConfig` to :func:`zoo.runner.run`.
+dataclasses of :mod:`zoo.run.config` (unknown keys and wrong types fail here, before any work, with one line that
+names the valid choices), and hands the :class:`~zoo.run.config.RunConfig` to :func:`zoo.launch.run`.
 
     python train.py env=frozenlake8 agent=q
     python train.py -m agent=q,sarsa env=frozenlake8,cliff seed=0,1,2
@@ -21,7 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from agents.compress.config import CompressConfig
-from zoo.config import (
+from zoo.errors import UserError
+from zoo.run.config import (
     EnvConfig,
     EvalConfig,
     LoggerConfig,
@@ -31,7 +32,6 @@ from zoo.config import (
     field_names,
     net_config_class,
 )
-from zoo.errors import UserError
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 SECTIONS: dict[str, type | None] = {"env": EnvConfig, "agent": None, "net": None, "logger": LoggerConfig,
@@ -167,7 +167,7 @@ def _valid_keys(section: str, choice: str, conf_dirs: list[Path]) -> list[str] |
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
     """Hydra entry point: validate, then run. User mistakes print one line and exit with status 2."""
-    from zoo.runner import run  # after validation imports are cheap; the runner pulls in torch
+    from zoo.launch import run  # after validation imports are cheap; the launcher pulls in torch
 
     try:
         run_cfg = to_run_config(cfg, HydraConfig.get().runtime.output_dir)

@@ -63,7 +63,7 @@ cp "$RUN_DIR/metrics.jsonl" "$OUT_DIR/" 2>/dev/null
 step "the checkpoint on the CPU"
 CUDA_VISIBLE_DEVICES="" timeout -k 10 60 python3 - "$RUN_DIR" <<'EOF' || status=1
 import sys, torch
-from zoo.players import agent_player, load_agent
+from zoo.play.players import agent_player, load_agent
 loaded = load_agent(sys.argv[1], {"simulations": 16})
 assert not torch.cuda.is_available() and next(loaded.agent.net.parameters()).device.type == "cpu"
 from envs.go import GoState

@@ -31,8 +31,8 @@
    trained on ``--corpus`` is kept there with its settings (``DIR/teacher.json``): a later run into the same
    folder with the same settings loads it instead of training it again.
 
-The teacher and position sets come from ``zoo.go_teacher``, the rows from ``agents.compress.measure`` (timing:
-``agents.nets.stats.throughputs``), the report from ``zoo.nets_report``.
+The teacher and position sets come from ``zoo.pipelines.teacher``, the rows from ``agents.compress.measure`` (timing:
+``agents.nets.stats.throughputs``), the report from ``zoo.reporting.nets_report``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from agents.compress.source import load_source
 from agents.nets import PRESETS, NetConfig, build_net
 from agents.nets.checkpoint import load_net, save_net
 from zoo.errors import UserError
-from zoo.go_teacher import (
+from zoo.pipelines.teacher import (
     TeacherRecipe,
     corpus_positions,
     corpus_teacher,
@@ -67,7 +67,7 @@ from zoo.go_teacher import (
     symmetry_self_agreement,
     train_teacher,
 )
-from zoo.nets_report import table_student, write_report
+from zoo.reporting.nets_report import table_student, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -35,9 +35,9 @@ from agents.search.evaluator import NetEvaluator
 from agents.zero import ZeroAgent, ZeroConfig
 from envs.go.game import GoGame
 from envs.go.state import GoState
-from zoo.nets_report import table_student, write_report
-from zoo.play_go import MatchResult, play_match
-from zoo.ratings import GameResult, fit_ratings
+from zoo.play.go_eval import MatchResult, play_match
+from zoo.play.ratings import GameResult, fit_ratings
+from zoo.reporting.nets_report import table_student, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

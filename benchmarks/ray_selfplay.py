@@ -23,12 +23,13 @@ import time
 import numpy as np
 import torch
 
+import envs  # noqa: F401  (registers the zoo/ ids)
 from agents import build_agent
 from agents.search.evaluator import UniformEvaluator
 from agents.zero.config import ZeroConfig
 from agents.zero.selfplay import SelfPlay
-from zoo.config import EnvConfig, RunConfig, RunnerConfig
-from zoo.make_env import make_env
+from zoo.run.config import EnvConfig, RunConfig, RunnerConfig
+from zoo.run.make_env import make_env
 
 
 def run_config(board: int, games: int, sims: int, moves: int) -> RunConfig:
@@ -73,7 +74,7 @@ def search_only(cfg: RunConfig, seconds: float) -> dict[str, float]:
 
 def on_ray(ray: object, cfg: RunConfig, workers: int, seconds: float) -> dict[str, float]:
     """``workers`` SelfPlayWorker actors kept busy for ``seconds`` (after each one's warm-up collect)."""
-    from zoo.distributed import SelfPlayWorker
+    from zoo.scale.ray_selfplay import SelfPlayWorker
 
     actor = ray.remote(SelfPlayWorker).options(num_cpus=1)
     pool = [actor.remote(cfg, i, "cpu") for i in range(workers)]

@@ -52,7 +52,13 @@ from agents.compress.positions import (
 from agents.nets import NetConfig, build_net, count_macs, count_params
 from agents.nets.checkpoint import load_net, save_net
 from zoo.errors import UserError
-from zoo.go_teacher import corpus_positions, held_out_games, raw_policy_positions, search_positions, symmetric_copies
+from zoo.pipelines.teacher import (
+    corpus_positions,
+    held_out_games,
+    raw_policy_positions,
+    search_positions,
+    symmetric_copies,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,7 +24,7 @@ from agents.search.config import SearchConfig
 from agents.search.evaluator import NetEvaluator
 from agents.search.reference import reference_search
 from envs.go.game import GoGame
-from zoo.selfplay_speed import batched_selfplay
+from zoo.reporting.selfplay_speed import batched_selfplay
 
 
 def raw_forward(net: torch.nn.Module, game: GoGame, batch: int, seconds: float, device: str) -> float:

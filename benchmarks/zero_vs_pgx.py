@@ -39,7 +39,7 @@ import torch
 
 from agents.nets import NetConfig, build_net
 from envs.go.game import GoGame
-from zoo.selfplay_speed import batched_selfplay
+from zoo.reporting.selfplay_speed import batched_selfplay
 
 PEER_SCRIPT = Path(__file__).with_name("pgx_mctx_selfplay.py")
 

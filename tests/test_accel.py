@@ -13,10 +13,10 @@ from conftest import compose
 import envs  # noqa: F401  (registers the zoo envs)
 from agents import build_agent
 from agents.zero import ZeroConfig
-from zoo.accel import accelerate, autocast_dtype
-from zoo.config import RunnerConfig
 from zoo.errors import ConfigError
-from zoo.runner import Run, resolve_device
+from zoo.run.accel import accelerate, autocast_dtype
+from zoo.run.config import RunnerConfig
+from zoo.run.loop import Run, resolve_device
 
 TINY = ZeroConfig(games=4, simulations=4, moves_per_collect=4, max_moves_factor=0.5, min_replay=16, batch_size=16)
 
@@ -113,7 +113,7 @@ def test_a_compiled_go5_run_on_the_gpu(tmp_path: Path) -> None:
 @gpu
 def test_ray_workers_share_the_gpu(tmp_path: Path) -> None:
     pytest.importorskip("ray")
-    from zoo.distributed import run_ray
+    from zoo.scale.ray_selfplay import run_ray
 
     cfg = compose("env=go5", "agent=zero", "runner=ray", "runner.workers=2", "runner.gpus_per_worker=0.5",
                   "agent.games=16", "agent.simulations=8", "agent.max_moves_factor=0.5", "agent.min_replay=64",

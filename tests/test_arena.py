@@ -1,4 +1,4 @@
-"""The arena (zoo/arena.py): player specs resolve or fail in one line, games are seeded and recorded, a crashed
+"""The arena (zoo/play/arena.py): player specs resolve or fail in one line, games are seeded and recorded, a crashed
 engine forfeits one game only, and no engine outlives a match."""
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import pytest
 from agents import build_agent
 from agents.pg import PGConfig
 from envs.go.sgf import load_sgf
-from zoo import arena, arena_specs
-from zoo.arena_specs import resolve_spec, resolve_specs
-from zoo.checkpoint import save_checkpoint
-from zoo.config import EnvConfig, RunConfig, to_plain_dict
 from zoo.errors import UserError
-from zoo.gtp_client import find_gnugo
-from zoo.make_env import make_env
-from zoo.matches import GameJob, play_game, run_games, schedule
-from zoo.players import ActPlayer
-from zoo.ratings import Ladder
+from zoo.play import arena, arena_specs
+from zoo.play.arena_specs import resolve_spec, resolve_specs
+from zoo.play.gtp_client import find_gnugo
+from zoo.play.matches import GameJob, play_game, run_games, schedule
+from zoo.play.players import ActPlayer
+from zoo.play.ratings import Ladder
+from zoo.run.checkpoint import save_checkpoint
+from zoo.run.config import EnvConfig, RunConfig, to_plain_dict
+from zoo.run.make_env import make_env
 
 GNUGO = find_gnugo()
 needs_gnugo = pytest.mark.skipif(GNUGO is None, reason="GNU Go not installed (apt-get install gnugo)")
@@ -257,7 +257,7 @@ def test_no_engine_outlives_a_match(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 @needs_gnugo
 def test_an_engine_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     tag = uuid.uuid4().hex
-    code = ("import os, sys\nfrom zoo.gtp_client import GtpClient, gnugo_argv\n"
+    code = ("import os, sys\nfrom zoo.play.gtp_client import GtpClient, gnugo_argv\n"
             "c = GtpClient(gnugo_argv(level=0))\nc.send('boardsize 5')\nprint(c.pid, flush=True)\nos._exit(9)\n")
     env = {**os.environ, "ZOO_ARENA_TEST_TAG": tag}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
@@ -283,8 +283,8 @@ def test_a_match_on_worker_processes_leaves_no_engine(tmp_path: Path, monkeypatc
 
 
 def test_the_final_ratings_go_to_wandb_as_a_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from zoo.logging import log_table
-    from zoo.ratings import Ratings, fit_ratings
+    from zoo.play.ratings import Ratings, fit_ratings
+    from zoo.run.logging import log_table
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")

@@ -50,7 +50,7 @@ def test_a_benchmark_is_a_script_not_a_library(path: Path) -> None:
     ("from sys import path\n", [1]),
     ("from nets_speed import write_report\n", [1]),
     ("import nets_speed\n", [1]),
-    ("import sys\nfrom zoo.nets_report import write_report\nprint(sys.argv)\n", []),
+    ("import sys\nfrom zoo.reporting.nets_report import write_report\nprint(sys.argv)\n", []),
 ])
 def test_the_checker_sees_a_path_edit(source: str, expected: list[int]) -> None:
     assert sys_path_uses(source) == expected

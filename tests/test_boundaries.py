@@ -1,11 +1,20 @@
-"""Dependency direction (DESIGN.md): train.py -> zoo -> agents, envs; agents and envs never import each other."""
+"""Dependency direction (DESIGN.md): train.py -> zoo -> agents, envs; agents and envs never import each other.
+
+Inside ``zoo/``: no import circle among its modules, and the run core (``zoo/run/``) imports nothing of Go
+(``envs``) or of the packages built on it (play, scale, pipelines, reporting, the launcher, the commands). Every
+command a user types answers ``--help``.
+"""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,7 +23,7 @@ FORBIDDEN = {
     "agents": {"envs", "zoo", "hydra", "omegaconf", "wandb", "train"},
     "zoo": {"hydra", "omegaconf", "train"},
 }
-WANDB_ONLY_IN = {"zoo/logging.py"}
+WANDB_ONLY_IN = {"zoo/run/logging.py"}
 
 
 def imported_top_levels(source: str) -> set[str]:
@@ -58,3 +67,163 @@ def test_checker_sees_a_crossing(tmp_path: Path) -> None:
                                              ("from . import sibling", set())])
 def test_import_parser(source: str, expected: set[str]) -> None:
     assert imported_top_levels(source) == expected
+
+
+# -- inside zoo/: the module import graph ---------------------------------------------------------------------------
+
+
+def module_name(root: Path, path: Path) -> str:
+    """``zoo/run/loop.py`` -> ``zoo.run.loop``; a package's ``__init__.py`` is the package."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_names(source: str, module: str, is_package: bool = False) -> Iterator[str]:
+    """Dotted names a module imports, anywhere in the file: ``import a.b`` -> ``a.b``; ``from a import b`` -> ``a.b``
+    (the caller keeps the longest prefix that is a module); relative imports resolved against ``module``."""
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+
+
+def zoo_modules(root: Path) -> dict[str, Path]:
+    return {module_name(root, path): path for path in sorted((root / "zoo").rglob("*.py"))}
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module -> the ``zoo`` modules it imports (the longest prefix of each imported name that is a module)."""
+    modules = zoo_modules(root)
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in imported_names(path.read_text(encoding="utf-8"), name, path.name == "__init__.py"):
+            parts = imported.split(".")
+            hit = next((".".join(parts[:k]) for k in range(len(parts), 0, -1) if ".".join(parts[:k]) in modules), None)
+            if hit is not None and hit != name and imported.split(".")[0] == "zoo":
+                targets.add(hit)
+        graph[name] = targets
+    return graph
+
+
+def find_circle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle (``[a, b, ..., a]``), or ``[]`` when the graph is acyclic."""
+    done: set[str] = set()
+    path: list[str] = []
+    on_path: set[str] = set()
+
+    def visit(node: str) -> list[str]:
+        path.append(node)
+        on_path.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target in on_path:
+                return [*path[path.index(target):], target]
+            if target not in done:
+                circle = visit(target)
+                if circle:
+                    return circle
+        path.pop()
+        on_path.discard(node)
+        done.add(node)
+        return []
+
+    for start in sorted(graph):
+        if start not in done:
+            circle = visit(start)
+            if circle:
+                return circle
+    return []
+
+
+def test_zoo_has_no_import_circle() -> None:
+    graph = import_graph(ROOT)
+    assert "zoo.run.loop" in graph and "zoo.run.config" in graph["zoo.run.loop"]  # the graph sees the tree
+    assert find_circle(graph) == []
+
+
+def test_checker_sees_a_planted_circle(tmp_path: Path) -> None:
+    (tmp_path / "zoo" / "pkg").mkdir(parents=True)
+    (tmp_path / "zoo" / "__init__.py").write_text("")
+    (tmp_path / "zoo" / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "zoo" / "a.py").write_text("from zoo.pkg.b import f\n")
+    (tmp_path / "zoo" / "pkg" / "b.py").write_text("def f():\n    from zoo.pkg import c\n")
+    (tmp_path / "zoo" / "pkg" / "c.py").write_text("import numpy\nfrom .. import a\n")
+    (tmp_path / "zoo" / "d.py").write_text("import zoo.a\n")
+    graph = import_graph(tmp_path)
+    assert graph["zoo.d"] == {"zoo.a"} and graph["zoo.pkg.c"] == {"zoo", "zoo.a"}
+    assert find_circle(graph) == ["zoo.a", "zoo.pkg.b", "zoo.pkg.c", "zoo.a"]
+    (tmp_path / "zoo" / "pkg" / "c.py").write_text("import numpy\n")
+    assert find_circle(import_graph(tmp_path)) == []
+
+
+# -- the run core imports nothing of Go or of what is built on it ---------------------------------------------------
+
+RUN_CORE = "zoo.run"
+RUN_CORE_MAY_IMPORT = ("zoo.errors", RUN_CORE)
+"""The only ``zoo`` modules the run core imports: the shared errors and itself. Evaluations and Go-specific
+metrics reach the loop as hooks from ``zoo.launch``; not ``zoo.play``, ``zoo.scale``, ``zoo.pipelines``,
+``zoo.reporting``, the launcher or the commands."""
+RUN_CORE_FORBIDDEN_TOP = {"envs"}
+
+
+def run_core_violations(root: Path) -> list[str]:
+    found = set()
+    for name, path in zoo_modules(root).items():
+        if name != RUN_CORE and not name.startswith(RUN_CORE + "."):
+            continue
+        rel = path.relative_to(root).as_posix()
+        for imported in imported_names(path.read_text(encoding="utf-8"), name, path.name == "__init__.py"):
+            parts = imported.split(".")
+            if parts[0] in RUN_CORE_FORBIDDEN_TOP:
+                found.add(f"{rel} imports {parts[0]}")
+            elif parts[0] == "zoo" and len(parts) > 1 and ".".join(parts[:2]) not in RUN_CORE_MAY_IMPORT:
+                found.add(f"{rel} imports {'.'.join(parts[:2])}")  # per zoo package or top-level module
+    return sorted(found)
+
+
+def test_the_run_core_imports_nothing_of_go_play_scale_pipelines_or_reporting() -> None:
+    assert (ROOT / "zoo" / "run" / "loop.py").is_file()
+    assert run_core_violations(ROOT) == []
+
+
+def test_checker_sees_a_run_core_violation(tmp_path: Path) -> None:
+    run = tmp_path / "zoo" / "run"
+    run.mkdir(parents=True)
+    (run / "__init__.py").write_text("")
+    (run / "loop.py").write_text("import gymnasium\nfrom zoo.errors import UserError\nfrom zoo.run.config import C\n"
+                                 "from zoo.play.go_eval import go_evaluation\n")
+    (run / "make_env.py").write_text("def f():\n    import envs.go\n    from zoo import launch\n")
+    (run / "progress.py").write_text("from ..scale import torchrun\n")
+    (tmp_path / "zoo" / "launch.py").write_text("import envs\nfrom zoo.play.go_eval import go_evaluation\n")
+    assert run_core_violations(tmp_path) == ["zoo/run/loop.py imports zoo.play", "zoo/run/make_env.py imports envs",
+                                             "zoo/run/make_env.py imports zoo.launch",
+                                             "zoo/run/progress.py imports zoo.scale"]
+
+
+# -- the commands ---------------------------------------------------------------------------------------------------
+
+COMMANDS = [
+    (["-m", "zoo.arena"], "usage: python -m zoo.arena"),
+    (["-m", "zoo.gtp"], "usage: python -m zoo.gtp"),
+    (["-m", "zoo.report"], "usage: python -m zoo.report"),
+    (["-m", "zoo.corpus"], "usage: python -m zoo.corpus"),
+    (["-m", "zoo.play_go"], "usage: python -m zoo.play_go"),
+    (["-m", "zoo.reporting.studies.tabular"], "usage:"),
+    (["train.py"], "== Configuration groups =="),  # Hydra's help: the config groups and the composed config
+]
+"""``python -m agents.compress`` is left out: it takes a subcommand first and answers ``--help`` with exit 2."""
+
+
+@pytest.mark.parametrize("argv,usage", COMMANDS, ids=[argv[-1] for argv, _ in COMMANDS])
+def test_every_command_answers_help(argv: list[str], usage: str) -> None:
+    done = subprocess.run([sys.executable, *argv, "--help"], cwd=ROOT, env=subprocess_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert usage in done.stdout

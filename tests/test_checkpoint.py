@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from zoo.checkpoint import (
+from zoo.errors import CheckpointError
+from zoo.run.checkpoint import (
     FORMAT,
     checkpoint_path,
     list_checkpoints,
@@ -20,7 +21,6 @@ from zoo.checkpoint import (
     rng_state,
     save_checkpoint,
 )
-from zoo.errors import CheckpointError
 
 
 def payload() -> dict:

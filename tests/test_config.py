@@ -12,8 +12,8 @@ from omegaconf import OmegaConf
 
 import train
 from agents import AGENT_CONFIGS
-from zoo.config import EnvConfig, EvalConfig, LoggerConfig, RunConfig
 from zoo.errors import UserError
+from zoo.run.config import EnvConfig, EvalConfig, LoggerConfig, RunConfig
 
 CONF = ROOT / "conf"
 

@@ -15,9 +15,9 @@ import torch.distributed as dist
 from conftest import ROOT, subprocess_env, train_cmd
 
 from agents.zero import ZeroConfig
-from zoo.checkpoint import list_checkpoints, load_checkpoint
-from zoo.config import EnvConfig, EvalConfig, LoggerConfig, RunConfig
-from zoo.ddp import run_ddp
+from zoo.run.checkpoint import list_checkpoints, load_checkpoint
+from zoo.run.config import EnvConfig, EvalConfig, LoggerConfig, RunConfig
+from zoo.scale.torchrun import run_ddp
 
 TINY_AGENT = dict(games=4, simulations=4, moves_per_collect=4, max_moves_factor=0.5, min_replay=16, batch_size=16)
 TINY = ("env=go5", "agent=zero", *(f"agent.{k}={v}" for k, v in TINY_AGENT.items()), "eval.every=0",
@@ -57,7 +57,7 @@ RANK_SCRIPT = textwrap.dedent("""
     import sys, torch
     sys.path[:0] = [{root!r}, {tests!r}]
     from test_ddp import tiny_config
-    from zoo.ddp import start
+    from zoo.scale.torchrun import start
     import torch.distributed as dist
     run = start(tiny_config({run_dir!r}, steps=160))
     run.train()

@@ -13,14 +13,14 @@ from conftest import ROOT, compose, subprocess_env, train_cmd
 
 import train
 from agents.zero.selfplay import FinishedGame
-from zoo.checkpoint import list_checkpoints, load_checkpoint
-from zoo.config import RunnerConfig
 from zoo.errors import ConfigError, UserError
-from zoo.runner import resolve_device
+from zoo.run.checkpoint import list_checkpoints, load_checkpoint
+from zoo.run.config import RunnerConfig
+from zoo.run.loop import resolve_device
 
 ray = pytest.importorskip("ray")
 
-from zoo.distributed import RayRun, connect, read_shard, run_ray, write_shard  # noqa: E402
+from zoo.scale.ray_selfplay import RayRun, connect, read_shard, run_ray, write_shard  # noqa: E402
 
 # Games capped at 12 moves on 5x5, so every collect of 4 moves finishes games within a few collects.
 TINY = ("env=go5", "agent=zero", "runner=ray", "agent.games=4", "agent.simulations=4", "agent.moves_per_collect=4",

@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from zoo.config import LoggerConfig  # noqa: E402
-from zoo.logging import RunDirLogger, WandbLogger, make_logger, read_metrics, wandb_mode  # noqa: E402
+from zoo.run.config import LoggerConfig  # noqa: E402
+from zoo.run.logging import RunDirLogger, WandbLogger, make_logger, read_metrics, wandb_mode  # noqa: E402
 
 
 def test_run_dir_logger_writes_jsonl_and_csv(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The progress bar prints plain lines (steps, rate, ETA, metric) when stderr is not a terminal."""
 
-from zoo.progress import ProgressBar
+from zoo.run.progress import ProgressBar
 
 
 def test_plain_lines_when_not_a_terminal(capsys) -> None:

@@ -1,4 +1,4 @@
-"""Bradley-Terry Elo fit, anchoring, intervals, the ladder file, and SPRT (zoo/ratings.py), on synthetic games."""
+"""Bradley-Terry Elo fit, anchoring, intervals, the ladder file, and SPRT (zoo/play/ratings.py), on synthetic games."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from zoo.errors import UserError
-from zoo.ratings import GameResult, Ladder, fit_ratings, format_table, sprt
+from zoo.play.ratings import GameResult, Ladder, fit_ratings, format_table, sprt
 
 TRUE = {"gnugo": 1500.0, "a": 1250.0, "b": 1700.0, "c": 1000.0}
 

@@ -1,4 +1,4 @@
-"""zoo.report: run directories -> tables (mean +- s.e. over seeds), seed bands, PNG plots, ladders, errors."""
+"""zoo.reporting.report: run directories -> tables (mean +- s.e. over seeds), seed bands, PNG plots, ladders, errors."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from conftest import compose
 
 from zoo.errors import UserError
-from zoo.logging import read_metrics
-from zoo.plots import EloPoint, ladder_rows, ladder_table, plot_elo_vs_cost, plot_elo_vs_training
-from zoo.report import (
+from zoo.launch import run
+from zoo.reporting.plots import EloPoint, ladder_rows, ladder_table, plot_elo_vs_cost, plot_elo_vs_training
+from zoo.reporting.report import (
     ReportSpec,
     Stat,
     Target,
@@ -23,8 +23,9 @@ from zoo.report import (
     seed_band,
     write_report,
 )
-from zoo.run_data import group_runs, load_run, load_runs
-from zoo.runner import Run, run
+from zoo.reporting.run_data import group_runs, load_run, load_runs
+from zoo.run.logging import read_metrics
+from zoo.run.loop import Run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -243,22 +244,22 @@ def test_report_on_a_real_run(tmp_path: Path) -> None:
 
 def test_wandb_runs_of_a_comparison_share_the_env_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A multirun over agents and seeds lands in one wandb group (the env), the agent as job type, named alike."""
-    import zoo.runner
+    import zoo.run.loop
 
     seen = []
-    real = zoo.runner.make_logger
-    monkeypatch.setattr(zoo.runner, "make_logger", lambda *a, **kw: seen.append(kw) or real(*a, **kw))
+    real = zoo.run.loop.make_logger
+    monkeypatch.setattr(zoo.run.loop, "make_logger", lambda *a, **kw: seen.append(kw) or real(*a, **kw))
     for agent, seed in [("q", 0), ("sarsa", 3)]:
-        zoo.runner.Run(compose("env=frozenlake4", f"agent={agent}", "logger=csv", "progress=false", f"seed={seed}",
+        zoo.run.loop.Run(compose("env=frozenlake4", f"agent={agent}", "logger=csv", "progress=false", f"seed={seed}",
                                run_dir=str(tmp_path / f"run{seed}"))).logger.close()
     assert [(kw["group"], kw["job_type"], kw["name"]) for kw in seen] == [
         ("frozenlake4", "q", "frozenlake4-q-seed0"), ("frozenlake4", "sarsa", "frozenlake4-sarsa-seed3")]
 
 
 def test_ladder_points_read_a_ladder_file_and_checkpoint_costs(tmp_path: Path) -> None:
-    from zoo.checkpoint import save_checkpoint
-    from zoo.plots import checkpoint_cost, ladder_points
-    from zoo.ratings import Ladder
+    from zoo.play.ratings import Ladder
+    from zoo.reporting.plots import checkpoint_cost, ladder_points
+    from zoo.run.checkpoint import save_checkpoint
 
     ladder = Ladder(tmp_path / "ladder.json")
     ladder.register(7, 9.0, "gnugo", "gnugo")

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import compose, subprocess_env, train_cmd
 
-from zoo.checkpoint import list_checkpoints, load_checkpoint
 from zoo.errors import CheckpointError
-from zoo.logging import read_metrics
-from zoo.runner import run
+from zoo.launch import run, run_hooks
+from zoo.run.checkpoint import list_checkpoints, load_checkpoint
+from zoo.run.logging import read_metrics
+from zoo.run.loop import Run, RunHooks
 
 
 def small(tmp_path: Path, *overrides: str):
@@ -54,6 +55,36 @@ def test_resume_refuses_another_agents_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="is of agent=q on env zoo/FrozenLake4x4-v0; this run is agent=vi"):
         run(other)
 
+
+
+def test_the_run_loop_takes_its_evaluations_and_progress_text_as_hooks(tmp_path: Path) -> None:
+    calls = []
+
+    def evaluation(agent, env, episodes, run_dir, step, *, seed):
+        calls.append((episodes, Path(run_dir), step, seed))
+        return {"eval/extra": float(step)}
+
+    hooks = RunHooks(evaluations=(evaluation,), progress_text=lambda last_eval, last_train: "hooked")
+    r = Run(small(tmp_path, "steps=2000", "seed=3"), hooks)
+    summary = r.train()
+    steps = [c[2] for c in calls]  # two evaluations in the loop, the final one
+    assert len(steps) == 3 and 1000 <= steps[0] < 2000 <= steps[1] == steps[2] == summary["env_steps"]
+    assert {c[:2] for c in calls} == {(20, tmp_path / "run")} and {c[3] for c in calls} == {3}
+    assert summary["eval/extra"] == float(steps[2]) and r._metric_text() == "hooked"
+    rows = read_metrics(tmp_path / "run" / "metrics.jsonl")
+    assert [row["eval/extra"] for row in rows if "eval/extra" in row] == [float(s) for s in steps]
+    plain = Run(replace(small(tmp_path, "steps=1000"), run_dir=str(tmp_path / "plain")))  # no hooks: the generic loop
+    assert plain.hooks == RunHooks() and "eval/extra" not in plain.train()
+
+
+def test_the_launcher_hands_the_run_loop_the_go_evaluation() -> None:
+    from zoo.play.go_eval import go_evaluation, go_progress_text
+
+    hooks = run_hooks()
+    assert list(hooks.evaluations) == [go_evaluation] and hooks.progress_text is go_progress_text
+    assert go_progress_text({"eval/return_mean": 0.0}, {}) is None
+    assert go_progress_text({"eval/win_random": 0.5, "eval/win_capture": 0.25}, {"train/loss": 1.5}) == \
+        "win vs random 0.50, capture 0.25, loss 1.500"
 
 def _start(tmp_path: Path, *overrides: str) -> subprocess.Popen:
     return subprocess.Popen(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import compose
 
-from zoo.checkpoint import list_checkpoints, load_checkpoint
-from zoo.logging import read_metrics
-from zoo.runner import run
+from zoo.launch import run
+from zoo.run.checkpoint import list_checkpoints, load_checkpoint
+from zoo.run.logging import read_metrics
 
 AGENTS = {
     "ppo": ["agent=ppo", "agent.num_envs=2", "agent.num_steps=32", "agent.num_minibatches=2"],

@@ -12,7 +12,7 @@ from masked_env import MaskedBestEnv
 import envs  # noqa: F401  (registers the zoo/ ids)
 from agents import build_agent
 from agents.sb3 import SB3Config
-from zoo.checkpoint import load_checkpoint, save_checkpoint
+from zoo.run.checkpoint import load_checkpoint, save_checkpoint
 
 pytest.importorskip("stable_baselines3")  # optional: pip install 'stable-baselines3>=2.4' 'sb3-contrib>=2.4'
 pytest.importorskip("sb3_contrib")

@@ -10,10 +10,10 @@ import pytest
 from envs.go import rollout as R
 from envs.go.game import GoGame
 from envs.go.sgf import load_sgf, record_from_actions, save_sgf
-from zoo import corpus as corpus_mod
-from zoo.corpus import Positions, generate_corpus, load_sgf_folder, positions
 from zoo.errors import UserError
-from zoo.gtp_client import find_gnugo
+from zoo.pipelines import corpus as corpus_mod
+from zoo.pipelines.corpus import Positions, generate_corpus, load_sgf_folder, positions
+from zoo.play.gtp_client import find_gnugo
 
 
 def test_folder_to_positions_skips_the_random_opening(priority_corpus: Path, tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_folder_errors_name_the_problem(tmp_path: Path) -> None:
 
 
 def test_missing_engines_name_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("zoo.gtp_client.find_gnugo", lambda: None)
+    monkeypatch.setattr("zoo.play.gtp_client.find_gnugo", lambda: None)
     with pytest.raises(UserError, match="apt-get install gnugo"):
         generate_corpus(tmp_path / "c", 1, 5, 0.5, progress=False)
     with pytest.raises(UserError, match="no-such-engine-xyz"):

@@ -18,8 +18,8 @@ from agents.alphago.supervised import (
 )
 from agents.nets import NetConfig
 from envs.go.game import GoGame
-from zoo.alphago_pipeline import split_games
-from zoo.corpus import load_sgf_folder, positions
+from zoo.pipelines.alphago import split_games
+from zoo.pipelines.corpus import load_sgf_folder, positions
 
 NET = NetConfig(kind="resnet", preset="b2c32")
 

@@ -11,11 +11,11 @@ import pytest
 from conftest import compose, subprocess_env, train_cmd
 
 from agents import AGENT_CONFIGS, build_agent
-from zoo.alphago_pipeline import finished_stages, run_pipeline, stage_file
-from zoo.checkpoint import load_checkpoint, resolve_resume
 from zoo.errors import UserError
-from zoo.gtp_client import find_gnugo
-from zoo.make_env import make_env
+from zoo.pipelines.alphago import finished_stages, run_pipeline, stage_file
+from zoo.play.gtp_client import find_gnugo
+from zoo.run.checkpoint import load_checkpoint, resolve_resume
+from zoo.run.make_env import make_env
 
 TINY = ("agent.sl_steps=4", "agent.sl_batch=16", "agent.rollout_steps=4", "agent.rl_iterations=1", "agent.rl_games=4",
         "agent.eval_games=2", "agent.value_games=6", "agent.value_steps=2", "agent.value_batch=4",
@@ -110,7 +110,7 @@ def test_ctrl_c_keeps_the_finished_stages(priority_corpus: Path, tmp_path: Path,
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("zoo.alphago_pipeline.train_policy", interrupted)
+    monkeypatch.setattr("zoo.pipelines.alphago.train_policy", interrupted)
     run_dir = tmp_path / "run"
     with pytest.raises(SystemExit) as info:
         run_pipeline(pipeline_cfg(run_dir, f"agent.sgf_dir={priority_corpus}"))

@@ -22,9 +22,9 @@ import pytest
 from envs.go.coords import action_to_gtp
 from envs.go.opponents import capture_policy, neighbours
 from envs.go.state import BLACK, GoState
-from zoo.gtp import score_text
-from zoo.gtp_client import GtpClient, GtpPlayer, find_gnugo, gnugo_argv, referee_score, replay_moves
-from zoo.players import RESIGN, RandomPlayer
+from zoo.play.gtp_client import GtpClient, GtpPlayer, find_gnugo, gnugo_argv, referee_score, replay_moves
+from zoo.play.gtp_engine import score_text
+from zoo.play.players import RESIGN, RandomPlayer
 
 GNUGO = find_gnugo()
 pytestmark = pytest.mark.skipif(GNUGO is None, reason="GNU Go not installed (apt-get install gnugo; Debian puts it "

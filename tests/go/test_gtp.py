@@ -12,9 +12,9 @@ import pytest
 
 from envs.go.coords import gtp_to_action
 from envs.go.state import BLACK, WHITE, GoState
-from zoo.gtp import GtpEngine, clean_line, score_text
-from zoo.gtp_client import GtpClient, GtpError, GtpPlayer, referee_score, setup_position
-from zoo.players import RESIGN, CapturePlayer, Player, RandomPlayer, make_player
+from zoo.play.gtp_client import GtpClient, GtpError, GtpPlayer, referee_score, setup_position
+from zoo.play.gtp_engine import GtpEngine, clean_line, score_text
+from zoo.play.players import RESIGN, CapturePlayer, Player, RandomPlayer, make_player
 
 
 class Resigner:

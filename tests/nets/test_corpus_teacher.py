@@ -12,9 +12,9 @@ from agents.compress.distill import outputs_on
 from envs.go.coords import gtp_to_action
 from envs.go.sgf import GameRecord, save_sgf
 from envs.go.state import BLACK, WHITE, GoState
-from zoo.corpus import RANDOM_MOVES_PROPERTY
 from zoo.errors import UserError
-from zoo.go_teacher import corpus_positions, train_teacher, turn_batch
+from zoo.pipelines.corpus import RANDOM_MOVES_PROPERTY
+from zoo.pipelines.teacher import corpus_positions, train_teacher, turn_batch
 
 MOVES = ["E5", "C3", "G7", "C7", "G3", "E3", "E7", "C5", "G5", "pass"]
 
@@ -325,7 +325,7 @@ def test_a_teacher_of_the_same_settings_is_reused_instead_of_trained_again(
 
     from agents.nets import NetConfig, build_net
     from benchmarks import nets_speed
-    from zoo import go_teacher
+    from zoo.pipelines import teacher as go_teacher
 
     calls = []
 

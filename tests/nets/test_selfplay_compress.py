@@ -16,8 +16,8 @@ from agents.compress.wrapped import CompressedNet
 from agents.nets import count_params
 from agents.nets.checkpoint import save_net
 from zoo.errors import ConfigError
-from zoo.logging import read_metrics
-from zoo.runner import Run
+from zoo.run.logging import read_metrics
+from zoo.run.loop import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ("env=go5", "agent=zero", "agent.games=4", "agent.simulations=4", "agent.min_replay=16", "agent.batch_size=16",

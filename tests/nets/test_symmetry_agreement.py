@@ -9,7 +9,7 @@ from torch import nn
 from agents.compress.positions import Positions
 from agents.nets import NetConfig, build_net
 from envs.go.features import action_permutation, inverse_symmetry, symmetry_planes
-from zoo.go_teacher import symmetry_self_agreement
+from zoo.pipelines.teacher import symmetry_self_agreement
 
 
 class Symmetrised(nn.Module):

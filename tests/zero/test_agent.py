@@ -18,9 +18,9 @@ from agents import build_agent
 from agents.zero import ZeroAgent, ZeroConfig
 from envs.go.coords import gtp_to_action
 from envs.go.state import GoState
-from zoo.checkpoint import load_checkpoint, save_checkpoint
-from zoo.play_go import play_match
-from zoo.players import make_player
+from zoo.play.go_eval import play_match
+from zoo.play.players import make_player
+from zoo.run.checkpoint import load_checkpoint, save_checkpoint
 
 TINY = ZeroConfig(games=4, simulations=4, moves_per_collect=6, min_replay=1, batch_size=16, play_leaves=2)
 

@@ -1,7 +1,7 @@
 """Player specs of the arena: the text a user gives (``gnugo:5``, ``mcts:1000``, ``NAME=RUN_DIR@sims=200``) turned
 into a :class:`PlayerSpec` a worker process can build, resolved and checked before any game is played.
 
-The grammar is documented in :mod:`zoo.arena` (its ``--help``); a spec that does not resolve raises
+The grammar is documented in :mod:`zoo.play.arena` (its ``--help``); a spec that does not resolve raises
 :class:`zoo.errors.UserError` naming it and what is valid.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import UserError
-from zoo.gtp_client import GtpClient, GtpError, find_gnugo
-from zoo.players import load_agent
+from zoo.play.gtp_client import GtpClient, GtpError, find_gnugo
+from zoo.play.players import load_agent
 
 KOMI = {5: 24.0, 6: 4.0, 7: 9.0}
 """Default komi per board (the envs' registered values); 7.5 on 9x9 and up."""

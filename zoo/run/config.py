@@ -65,11 +65,12 @@ PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 class RunnerConfig:
     """How and where the work runs (``conf/runner/``): one process, or self-play on Ray actors; GPU settings.
 
-    ``torchrun --nproc_per_node=K train.py ...`` turns any run into K data-parallel ranks (``zoo/ddp.py``).
+    ``torchrun --nproc_per_node=K train.py ...`` turns any run into K data-parallel ranks (``zoo/scale/torchrun.py``).
     """
 
     kind: str = "local"
-    """``local`` (collect and train in this process) or ``ray`` (self-play on Ray actors, ``zoo/distributed.py``)."""
+    """``local`` (collect and train in this process) or ``ray`` (self-play on Ray actors,
+    ``zoo/scale/ray_selfplay.py``)."""
     workers: int = 2
     """Ray: self-play worker actors."""
     address: str | None = None

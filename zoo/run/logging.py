@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from zoo.config import LoggerConfig
 from zoo.errors import ConfigError
+from zoo.run.config import LoggerConfig
 
 LOGGER_KINDS = ("wandb", "csv", "none")
 

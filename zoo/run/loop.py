@@ -1,8 +1,11 @@
 """The training loop: build env and agent, then collect -> update -> log -> evaluate -> checkpoint.
 
-``run(cfg)`` is what ``python train.py ...`` calls. It is safe to kill at any point: a run resumed with
-``resume=RUN_DIR`` continues from its newest checkpoint, losing only the work since that checkpoint. Ctrl-C
-writes a checkpoint first, then exits.
+:class:`Run` is generic over Gymnasium envs and the agents of :mod:`agents`; it knows nothing of Go or of how a
+run is launched. What a kind of run adds comes in as :class:`RunHooks` from the launcher (:mod:`zoo.launch`,
+which ``python train.py ...`` calls): extra evaluations (the Go matches of :mod:`zoo.play.go_eval`) and the
+progress-bar text for their metrics. A run is safe to kill at any point: a run resumed with ``resume=RUN_DIR``
+continues from its newest checkpoint, losing only the work since that checkpoint. Ctrl-C writes a checkpoint
+first, then exits.
 """
 
 from __future__ import annotations
@@ -10,18 +13,19 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import gymnasium
 import numpy as np
 import torch
 
 from agents import Agent, action_mask_from, build_agent
-from zoo.accel import accelerate, world_size
-from zoo.checkpoint import (
+from zoo.errors import CheckpointError, ConfigError
+from zoo.run.accel import accelerate
+from zoo.run.checkpoint import (
     checkpoint_path,
     load_checkpoint,
     prune_checkpoints,
@@ -30,12 +34,10 @@ from zoo.checkpoint import (
     rng_state,
     save_checkpoint,
 )
-from zoo.config import RunConfig, to_plain_dict
-from zoo.errors import CheckpointError, ConfigError
-from zoo.logging import MultiLogger, WandbLogger, make_logger
-from zoo.make_env import make_env, make_vec_env
-from zoo.play_go import go_evaluation
-from zoo.progress import ProgressBar, print_summary
+from zoo.run.config import RunConfig, to_plain_dict
+from zoo.run.logging import MultiLogger, WandbLogger, make_logger
+from zoo.run.make_env import make_env, make_vec_env
+from zoo.run.progress import ProgressBar, print_summary
 
 
 @dataclass
@@ -47,6 +49,27 @@ class Counters:
     updates: int = 0
     wall_time: float = 0.0
     """Seconds spent training, summed over every resumed session."""
+
+
+class Evaluation(Protocol):
+    """An evaluation the launcher adds to every evaluation of a run: metrics to log beside the generic ones.
+
+    Called with the agent, the run's evaluation env, ``eval.episodes``, the run directory (for artifacts such as
+    SGF samples), the env steps so far and the run's seed; returns ``{}`` when it does not apply to the run.
+    """
+
+    def __call__(self, agent: Any, env: gymnasium.Env, episodes: int, run_dir: Path, step: int, *,
+                 seed: int) -> dict[str, float]: ...
+
+
+@dataclass(frozen=True)
+class RunHooks:
+    """What the launcher hands a run beyond its config (:func:`zoo.launch.run_hooks`); the default adds nothing."""
+
+    evaluations: Sequence[Evaluation] = ()
+    """Run after the greedy-episode evaluation, in order; their metrics join ``eval/...`` in the log and summary."""
+    progress_text: Callable[[Mapping[str, float], Mapping[str, float]], str | None] | None = None
+    """``(last evaluation, last training metrics) -> text`` for the progress bar, or ``None`` for the default."""
 
 
 def resolve_device(device: str) -> str:
@@ -84,10 +107,11 @@ def evaluate(agent: Agent, env: gymnasium.Env, episodes: int) -> dict[str, float
 
 
 class Run:
-    """State of one training run; see :func:`run`."""
+    """State of one training run (built by :func:`zoo.launch.run` with its hooks); see the module docstring."""
 
-    def __init__(self, cfg: RunConfig) -> None:
+    def __init__(self, cfg: RunConfig, hooks: RunHooks | None = None) -> None:
         self.cfg = cfg
+        self.hooks = hooks or RunHooks()
         self.checkpoint = self._load_resume_checkpoint()
         self.run_dir = self._run_dir()
         self.device = resolve_device(cfg.device)
@@ -253,9 +277,10 @@ class Run:
 
     def _evaluate(self) -> None:
         self.last_eval = evaluate(self.agent, self.eval_env, self.cfg.eval.episodes)
-        # Go with a searching agent (zero): win rates with search against the built-in opponents, SGF samples.
-        self.last_eval.update(go_evaluation(self.agent, self.eval_env, self.cfg.eval.episodes, self.run_dir,
-                                            self.counters.env_steps, seed=self.cfg.seed))
+        # The launcher's evaluations (Go with a searching agent: matches against the built-in bots, SGF samples).
+        for evaluation in self.hooks.evaluations:
+            self.last_eval.update(evaluation(self.agent, self.eval_env, self.cfg.eval.episodes, self.run_dir,
+                                             self.counters.env_steps, seed=self.cfg.seed))
         # The learner's net against the previous best (AlphaZero): progress between evaluations, or the gate.
         if hasattr(self.agent, "evaluate_against_best"):
             self.last_eval.update(self.agent.evaluate_against_best())
@@ -274,11 +299,9 @@ class Run:
         return out
 
     def _metric_text(self) -> str:
-        if "eval/win_random" in self.last_eval:
-            wins = ", ".join(f"{k[9:]} {v:.2f}" for k, v in self.last_eval.items()
-                              if k.startswith("eval/win_") and "_as_" not in k)
-            loss = self.last_train.get("train/loss")
-            return f"win vs {wins}" + (f", loss {loss:.3f}" if loss is not None else "")
+        text = self.hooks.progress_text(self.last_eval, self.last_train) if self.hooks.progress_text else None
+        if text:
+            return text
         if "eval/success_rate" in self.last_eval:
             return f"eval success {self.last_eval['eval/success_rate']:.3f}"
         if "eval/return_mean" in self.last_eval:
@@ -286,27 +309,6 @@ class Run:
         if self.recent_returns:
             return f"return {np.mean(self.recent_returns):.3f}"
         return ""
-
-
-def run(cfg: RunConfig) -> dict[str, Any]:
-    """Train as ``cfg`` says and return the summary (env steps, wall time, final evaluation).
-
-    ``runner=ray`` plays on Ray actors (:mod:`zoo.distributed`); under ``torchrun`` (``WORLD_SIZE`` > 1) each
-    process is one data-parallel rank (:mod:`zoo.ddp`).
-    """
-    if cfg.agent.name == "alphago":  # a pipeline of stages, not the collect/update loop
-        from zoo.alphago_pipeline import run_pipeline
-
-        return run_pipeline(cfg)
-    if cfg.runner.kind == "ray":
-        from zoo.distributed import run_ray
-
-        return run_ray(cfg)
-    if world_size() > 1:
-        from zoo.ddp import run_ddp
-
-        return run_ddp(cfg)
-    return Run(cfg).train()
 
 
 def _check_compatible(ckpt: Mapping[str, Any], cfg: RunConfig, path: Path) -> None:

@@ -1,6 +1,6 @@
 """Tabular study: Q-learning against the exact optimum on FrozenLake 8x8, and Q-learning vs SARSA on the cliff.
 
-    python -m zoo.studies.tabular [--out reports/tabular.md] [--episodes 100000] [--eval-episodes 10000]
+    python -m zoo.reporting.studies.tabular [--out reports/tabular.md] [--episodes 100000] [--eval-episodes 10000]
 
 1. ``zoo/FrozenLake8x8-v0`` (slippery, 200-step limit): value iteration on the exact model gives Q* and the
    optimal policy; Q-learning trains for ``--episodes`` episodes; both greedy policies are evaluated over
@@ -172,7 +172,7 @@ def _frozen_lake_lines(fl: dict, args: argparse.Namespace, seconds: tuple[float,
     lines = [
         "# Tabular control: Q-learning against the exact optimum",
         "",
-        f"Command: `python -m zoo.studies.tabular --out {args.out} --episodes {args.episodes} "
+        f"Command: `python -m zoo.reporting.studies.tabular --out {args.out} --episodes {args.episodes} "
         f"--eval-episodes {args.eval_episodes} --seed {args.seed}`  ",
         f"Run time: {seconds[0]:.0f} s wall, {seconds[1]:.0f} s CPU, one process (Q-learning training "
         f"{fl['train_seconds']:.0f} s wall, {fl['train_steps']:,} env steps; value iteration "

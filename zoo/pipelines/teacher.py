@@ -40,7 +40,7 @@ from envs.go.features import symmetry_planes, symmetry_policy
 from envs.go.game import GoGame
 from envs.go.opponents import capture_moves, capture_policy, fills_own_eye, saving_moves
 from envs.go.state import BLACK, GoState
-from zoo.corpus import load_sgf_folder, replay_targets
+from zoo.pipelines.corpus import load_sgf_folder, replay_targets
 
 
 def heuristic_move(state: GoState) -> int:

@@ -5,7 +5,7 @@ The seam is :class:`Player`: a ``name`` and ``select_move(state) -> action`` (``
 example to clear a search tree); callers look it up with ``getattr(player, "reset", None)``.
 Built-in bots (:class:`RandomPlayer`, :class:`CapturePlayer`, :class:`MctsPlayer`) wrap the policies of
 :mod:`envs.go.opponents` and :mod:`envs.go.uct`; an external GTP engine becomes a player through
-:class:`zoo.gtp_client.GtpPlayer`; a trained agent of any kind through :func:`load_agent` and
+:class:`zoo.play.gtp_client.GtpPlayer`; a trained agent of any kind through :func:`load_agent` and
 :func:`agent_player` (searching agents play their own ``select_move``, the others their greedy ``act`` on the
 observation the Go env would give them).
 """
@@ -171,10 +171,10 @@ def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, 
     import dataclasses
 
     from agents import build_agent
-    from zoo.checkpoint import load_checkpoint, resolve_resume
-    from zoo.config import EnvConfig, agent_config_class, field_names, net_config_class
     from zoo.errors import CheckpointError, UserError
-    from zoo.make_env import make_env
+    from zoo.run.checkpoint import load_checkpoint, resolve_resume
+    from zoo.run.config import EnvConfig, agent_config_class, field_names, net_config_class
+    from zoo.run.make_env import make_env
 
     path = resolve_resume(checkpoint)
     ckpt = load_checkpoint(path)

@@ -1,6 +1,6 @@
 """The GPU path: autocast precision and ``torch.compile`` applied to an agent's net, and the process-group size.
 
-``device=auto`` already picks CUDA when present (:func:`zoo.runner.resolve_device`). On CUDA the zero agent's
+``device=auto`` already picks CUDA when present (:func:`zoo.run.loop.resolve_device`). On CUDA the zero agent's
 self-play inference (:class:`agents.search.evaluator.NetEvaluator`) and training (:class:`agents.zero.learner.Learner`)
 run under autocast to the dtype of ``runner.precision`` and copy their inputs through pinned memory; the game
 engine and the tree stay on the CPU and send one batch of leaves per search step to the GPU. On the CPU
@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from zoo.config import RunnerConfig
 from zoo.errors import ConfigError
+from zoo.run.config import RunnerConfig
 
 
 def autocast_dtype(precision: str, device: str) -> torch.dtype | None:

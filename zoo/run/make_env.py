@@ -1,4 +1,9 @@
-"""Build Gymnasium envs from an :class:`~zoo.config.EnvConfig`, with one-line errors for user mistakes."""
+"""Build Gymnasium envs from an :class:`~zoo.run.config.EnvConfig`, with one-line errors for user mistakes.
+
+Pure Gymnasium: the suite's own envs (``zoo/...`` ids) are registered by importing :mod:`envs`, which the
+entry points do (:mod:`zoo.launch`, the Go tools of :mod:`zoo.play`, the scale-out workers); an id of another
+package registers itself when spelled ``package:ns/Name-vN``.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ from typing import Any
 
 import gymnasium
 
-import envs
-from zoo.config import EnvConfig
 from zoo.errors import ConfigError
+from zoo.run.config import EnvConfig
+
+SUITE_NAMESPACE = "zoo"
+"""The Gymnasium namespace the suite's envs register under (``envs.registry.NAMESPACE``)."""
 
 
 def zoo_env_ids() -> list[str]:
     """Every env id registered under the ``zoo/`` namespace."""
-    return sorted(k for k in gymnasium.registry if k.startswith(f"{envs.registry.NAMESPACE}/"))
+    return sorted(k for k in gymnasium.registry if k.startswith(f"{SUITE_NAMESPACE}/"))
 
 
 def make_env(cfg: EnvConfig, seed: int | None = None, render_mode: str | None = None) -> gymnasium.Env:
@@ -59,7 +66,8 @@ def _checked(cfg: EnvConfig, kwargs: dict[str, Any], make: Callable[[], Any]) ->
         return make()
     except (gymnasium.error.Error, ModuleNotFoundError) as exc:
         raise ConfigError(
-            f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: {', '.join(zoo_env_ids())}; "
+            f"cannot make env '{cfg.id}' ({_first_line(exc)}); zoo envs: "
+            f"{', '.join(zoo_env_ids()) or 'none registered (import envs first)'}; "
             "any Gymnasium id works as env=gym env.id=ID"
         ) from None
     except (TypeError, ValueError) as exc:

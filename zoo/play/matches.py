@@ -13,7 +13,7 @@ Players that ignore seeds (greedy nets, searches without noise) replay the same 
 Games run in ``--jobs`` worker processes, one game at a time per worker; GTP engines live for one game and are
 closed after it (and killed with their worker: no orphan processes, even on Ctrl-C). An engine that crashes or
 hangs, or a player that fails or returns an illegal move, forfeits that game (the reason is recorded) and the
-match goes on. Results, per colour, and the Elo table (:mod:`zoo.ratings`) are printed at the end and every game
+match goes on. Results, per colour, and the Elo table (:mod:`zoo.play.ratings`) are printed at the end and every game
 goes into ``--ladder`` as it finishes.
 """
 
@@ -35,11 +35,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from envs.go.sgf import GameRecord, result_string, save_sgf
 from envs.go.state import BLACK, GoState
-from zoo.arena_specs import ENGINE_TIMEOUT, PlayerSpec
 from zoo.errors import UserError
-from zoo.gtp_client import GtpClient, GtpError, GtpPlayer, referee_score
-from zoo.players import RESIGN, CapturePlayer, MctsPlayer, Player, RandomPlayer, agent_player, load_agent
-from zoo.ratings import Ladder
+from zoo.play.arena_specs import ENGINE_TIMEOUT, PlayerSpec
+from zoo.play.gtp_client import GtpClient, GtpError, GtpPlayer, referee_score
+from zoo.play.players import RESIGN, CapturePlayer, MctsPlayer, Player, RandomPlayer, agent_player, load_agent
+from zoo.play.ratings import Ladder
 
 # -- one game (runs in a worker process) ---------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Run directories as the reports read them: config, metric rows and summary of each run, grouped across seeds.
 
-A run directory holds ``config.json`` (written by :mod:`zoo.runner`) with its ``metrics.jsonl`` (one JSON object
+A run directory holds ``config.json`` (written by :mod:`zoo.run.loop`) with its ``metrics.jsonl`` (one JSON object
 per log call: ``step`` = env steps, then metric names; ``metrics.csv`` from ``logger=csv`` is read too) and, once
 finished, ``summary.json``. A folder whose run has only just started (no summary, no rows yet) is skipped.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import UserError
-from zoo.logging import read_metrics
+from zoo.run.logging import read_metrics
 
 X_AXES = {"env_steps": "step", "wall_time": "train/wall_time", "episodes": "train/episodes"}
 """``--x`` choices and the metric each reads (``step`` is the env-step counter of every row)."""

@@ -8,7 +8,7 @@ exited cleanly, crashed, or hangs. Use it as a context manager::
         gnugo.send("boardsize 9")
         print(gnugo.send("genmove b"))
 
-:class:`GtpPlayer` makes the engine a :class:`zoo.players.Player`; :func:`referee_score` asks it to score.
+:class:`GtpPlayer` makes the engine a :class:`zoo.play.players.Player`; :func:`referee_score` asks it to score.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 from envs.go.coords import action_to_gtp, gtp_to_action
 from envs.go.opponents import groups, neighbours
 from envs.go.state import BLACK, WHITE
-from zoo.players import RESIGN
+from zoo.play.players import RESIGN
 
 if TYPE_CHECKING:
     from envs.go.state import GoState
@@ -277,7 +277,7 @@ def _same(a: GoState, b: GoState) -> bool:
 
 
 class GtpPlayer:
-    """A :class:`zoo.players.Player` backed by a GTP engine: syncs the position, then asks ``genmove``.
+    """A :class:`zoo.play.players.Player` backed by a GTP engine: syncs the position, then asks ``genmove``.
 
     The player mirrors the position the engine holds. When the new position is the mirror plus one move (the
     usual case: the opponent answered the move this player returned), only that move is sent with ``play``,

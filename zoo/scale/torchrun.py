@@ -1,6 +1,6 @@
 """Synchronous data-parallel training: ``torchrun --nproc_per_node=K train.py env=go9 agent=zero ...``.
 
-Each of the K processes (ranks) is a full local run (:class:`zoo.runner.Run`) with its own seed (``seed + rank``),
+Each of the K processes (ranks) is a full local run (:class:`zoo.run.loop.Run`) with its own seed (``seed + rank``),
 its own self-play games and its own replay window; they differ in how they train:
 
 - The process group is set up from torchrun's variables (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
@@ -33,10 +33,11 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from zoo.config import RunConfig
+import envs  # noqa: F401  (registers the zoo/ ids)
 from zoo.errors import ConfigError
-from zoo.logging import MultiLogger
-from zoo.runner import Run, resolve_device
+from zoo.run.config import RunConfig
+from zoo.run.logging import MultiLogger
+from zoo.run.loop import Run, RunHooks, resolve_device
 
 
 def rank_info() -> tuple[int, int, int]:
@@ -48,12 +49,12 @@ def rank_info() -> tuple[int, int, int]:
 class DDPRun(Run):
     """One rank of a synchronous data-parallel job; see the module docstring. The process group must exist."""
 
-    def __init__(self, cfg: RunConfig, rank: int, world: int) -> None:
+    def __init__(self, cfg: RunConfig, rank: int, world: int, hooks: RunHooks | None = None) -> None:
         self.rank, self.world = rank, world
         if rank > 0:  # quiet ranks: no logger, bar, evaluation or checkpoints; their own games
             cfg = dataclasses.replace(cfg, seed=cfg.seed + rank, progress=False, checkpoint_every=0,
                                       eval=dataclasses.replace(cfg.eval, every=0))
-        super().__init__(cfg)
+        super().__init__(cfg, hooks)
         if rank > 0 and self.checkpoint is not None:
             seq = np.random.SeedSequence([cfg.seed, rank, self.counters.updates])
             self.rng.bit_generator.state = np.random.default_rng(seq).bit_generator.state
@@ -93,7 +94,7 @@ class DDPRun(Run):
         """Rank 0 writes the checkpoint; the others return the path it writes."""
         if self.rank == 0:
             return super().save()
-        from zoo.checkpoint import checkpoint_path
+        from zoo.run.checkpoint import checkpoint_path
 
         return checkpoint_path(self.run_dir, self.counters.env_steps)
 
@@ -110,8 +111,9 @@ class DDPRun(Run):
         return {"rank": self.rank, "env_steps": c.env_steps, "episodes": c.episodes, "updates": c.updates}
 
 
-def start(cfg: RunConfig) -> DDPRun:
-    """Join the torchrun job (gloo on the CPU, nccl on CUDA) and build this rank's run in rank 0's run directory."""
+def start(cfg: RunConfig, hooks: RunHooks | None = None) -> DDPRun:
+    """Join the torchrun job (gloo on the CPU, nccl on CUDA) and build this rank's run (with ``hooks``) in rank 0's
+    run directory."""
     rank, world, local_rank = rank_info()
     device = resolve_device(cfg.device)
     if device.startswith("cuda"):
@@ -123,12 +125,12 @@ def start(cfg: RunConfig) -> DDPRun:
     dist.broadcast_object_list(shared, src=0)
     if rank > 0 and shared[0] != cfg.run_dir:
         _remove_hydra_leftovers(Path(cfg.run_dir))
-    return DDPRun(dataclasses.replace(cfg, device=device, run_dir=shared[0]), rank, world)
+    return DDPRun(dataclasses.replace(cfg, device=device, run_dir=shared[0]), rank, world, hooks)
 
 
-def run_ddp(cfg: RunConfig) -> dict[str, Any]:
+def run_ddp(cfg: RunConfig, hooks: RunHooks | None = None) -> dict[str, Any]:
     """Train as one rank of a ``torchrun`` job; returns rank 0's summary (other ranks: their counters)."""
-    run = start(cfg)
+    run = start(cfg, hooks)
     try:
         return run.train()
     finally:

@@ -42,7 +42,10 @@ from agents.alphago.supervised import (
     train_value,
     value_mse,
 )
-from zoo.checkpoint import (
+from zoo.errors import CheckpointError, ConfigError, UserError
+from zoo.pipelines.corpus import Positions, generate_corpus, load_sgf_folder, positions
+from zoo.play.go_eval import go_evaluation
+from zoo.run.checkpoint import (
     checkpoint_path,
     list_checkpoints,
     load_checkpoint,
@@ -51,14 +54,11 @@ from zoo.checkpoint import (
     rng_state,
     save_checkpoint,
 )
-from zoo.config import RunConfig, to_plain_dict
-from zoo.corpus import Positions, generate_corpus, load_sgf_folder, positions
-from zoo.errors import CheckpointError, ConfigError, UserError
-from zoo.logging import MultiLogger, make_logger
-from zoo.make_env import make_env
-from zoo.play_go import go_evaluation
-from zoo.progress import ProgressBar, print_summary
-from zoo.runner import resolve_device
+from zoo.run.config import RunConfig, to_plain_dict
+from zoo.run.logging import MultiLogger, make_logger
+from zoo.run.loop import resolve_device
+from zoo.run.make_env import make_env
+from zoo.run.progress import ProgressBar, print_summary
 
 
 def stage_file(run_dir: Path, stage: str) -> Path:

@@ -3,7 +3,7 @@
 :func:`pyplot` and :func:`save_figure` are the figure plumbing every plot of the reports shares.
 :func:`plot_elo_vs_training` (Elo of checkpoints against their env steps or wall time) and :func:`plot_elo_vs_cost`
 (Elo of nets against parameters, multiply-adds or latency) take :class:`EloPoint` rows: from a ladder file
-(:func:`ladder_points`, through :mod:`zoo.ratings`) or from plain ``(player, elo, lo, hi)`` rows
+(:func:`ladder_points`, through :mod:`zoo.play.ratings`) or from plain ``(player, elo, lo, hi)`` rows
 (:func:`ladder_rows`), with costs filled in from checkpoints (:func:`checkpoint_cost`) or net statistics;
 :func:`ladder_table` renders them as markdown. Matplotlib runs headless (Agg) and is imported on first use.
 """
@@ -72,9 +72,9 @@ class EloPoint:
 
 
 def ladder_points(path: str | Path, size: int, komi: float) -> list[EloPoint]:
-    """The standings of one section (board ``size``, ``komi``) of a ladder file (:class:`zoo.ratings.Ladder`),
+    """The standings of one section (board ``size``, ``komi``) of a ladder file (:class:`zoo.play.ratings.Ladder`),
     refitted from its games, best first, each with its spec; :class:`UserError` if the section has no player."""
-    from zoo.ratings import Ladder, section_key
+    from zoo.play.ratings import Ladder, section_key
 
     ladder = Ladder.load(path)
     if section_key(size, komi) not in ladder.sections:
@@ -161,7 +161,7 @@ def _plot_elo(points: Sequence[EloPoint], path: str | Path, x: str, xlabel: str,
 
 def checkpoint_cost(path: str | Path) -> tuple[int, float]:
     """``(env_steps, wall_time)`` a checkpoint was trained for (its saved counters), for Elo against training."""
-    from zoo.checkpoint import load_checkpoint
+    from zoo.run.checkpoint import load_checkpoint
 
     counters = load_checkpoint(path).get("counters", {})
     return int(counters.get("env_steps", 0)), float(counters.get("wall_time", math.nan))

@@ -6,7 +6,7 @@ The asynchronous, parameter-server style of data parallelism (DESIGN.md, "Scale 
   copy of the agent and play its batched self-play (``agent.collect``), one collect per task. A task carries the
   newest weights' version and object-store reference; a worker loads them only when the version changed, i.e.
   it pulls new weights between collects.
-- **The learner** (this process, a :class:`zoo.runner.Run`) takes the finished games of whichever worker is
+- **The learner** (this process, a :class:`zoo.run.loop.Run`) takes the finished games of whichever worker is
   done first (``ray.wait``), writes them as a shard, adds them to its replay window, trains as the local runner
   does (``agent.update``), and publishes its weights under the version ``learner.steps`` (``ray.put``).
   Progress bar, logging, evaluation, checkpoints, resume and Ctrl-C are the local runner's.
@@ -40,15 +40,16 @@ from typing import Any
 import numpy as np
 import torch
 
+import envs  # noqa: F401  (registers the zoo/ ids, in the worker processes too)
 from agents import build_agent
 from agents.zero.agent import ZeroBatch
 from agents.zero.config import ZeroConfig
 from agents.zero.selfplay import FinishedGame
-from zoo.accel import accelerate
-from zoo.config import RunConfig, RunnerConfig
 from zoo.errors import ConfigError, UserError
-from zoo.make_env import make_env
-from zoo.runner import Run
+from zoo.run.accel import accelerate
+from zoo.run.config import RunConfig, RunnerConfig
+from zoo.run.loop import Run, RunHooks
+from zoo.run.make_env import make_env
 
 SHARDS = "shards"
 """Folder of the run directory holding the self-play shards."""
@@ -235,10 +236,10 @@ def read_shard(path: Path) -> dict[str, np.ndarray]:
 class RayRun(Run):
     """The local runner with its ``collect`` served by Ray self-play workers; see the module docstring."""
 
-    def __init__(self, cfg: RunConfig) -> None:
+    def __init__(self, cfg: RunConfig, hooks: RunHooks | None = None) -> None:
         check_config(cfg)
         self.ray = import_ray()
-        super().__init__(cfg)
+        super().__init__(cfg, hooks)
         game = getattr(self.env.unwrapped, "game", None)
         if game is None:
             raise ConfigError(f"runner=ray with agent=zero needs a two-player game env (go5..go19); got env="
@@ -401,15 +402,16 @@ def check_config(cfg: RunConfig) -> None:
                           f"agent={cfg.agent.name} (use runner=local)")
 
 
-def run_ray(cfg: RunConfig) -> dict[str, Any]:
-    """Train with self-play on Ray workers (``runner=ray``); returns the summary like :func:`zoo.runner.run`."""
+def run_ray(cfg: RunConfig, hooks: RunHooks | None = None) -> dict[str, Any]:
+    """Train with self-play on Ray workers (``runner=ray``), the learner's run given ``hooks``; returns the summary
+    like :func:`zoo.launch.run`."""
     check_config(cfg)
     import_ray()
     started = connect(cfg.runner)
     run = None
     try:
         try:
-            run = RayRun(cfg)
+            run = RayRun(cfg, hooks)
         except KeyboardInterrupt:
             print("\ninterrupted while the Ray workers were starting; nothing was trained", file=sys.stderr)
             raise SystemExit(130) from None

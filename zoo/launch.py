@@ -1,0 +1,45 @@
+"""What ``train.py`` calls: pick the runner for a :class:`~zoo.run.config.RunConfig` and hand it its hooks.
+
+- ``agent=alphago``: the AlphaGo pipeline of stages (:mod:`zoo.pipelines.alphago`), not the collect/update loop;
+- ``runner=ray``: self-play on Ray actors, the learner here (:mod:`zoo.scale.ray_selfplay`);
+- under ``torchrun`` (``WORLD_SIZE`` > 1): this process is one data-parallel rank (:mod:`zoo.scale.torchrun`);
+- otherwise the local run loop (:class:`zoo.run.loop.Run`).
+
+The run loop imports nothing of Go: the launcher gives it, as :class:`~zoo.run.loop.RunHooks`, the Go evaluation
+of :mod:`zoo.play.go_eval` (a searching agent's matches against the built-in bots, with SGF samples; ``{}`` on
+other envs and agents) and the progress-bar text for its win rates. Importing this module registers the suite's
+environments (:mod:`envs`) with Gymnasium.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import envs  # noqa: F401  (registers the zoo/ ids)
+from zoo.play.go_eval import go_evaluation, go_progress_text
+from zoo.run.accel import world_size
+from zoo.run.config import RunConfig
+from zoo.run.loop import Run, RunHooks
+
+
+def run_hooks() -> RunHooks:
+    """The hooks every collect/update run of ``train.py`` gets: the Go evaluation and its progress text."""
+    return RunHooks(evaluations=(go_evaluation,), progress_text=go_progress_text)
+
+
+def run(cfg: RunConfig) -> dict[str, Any]:
+    """Train as ``cfg`` says on the runner it names and return the summary (env steps, wall time, evaluation)."""
+    if cfg.agent.name == "alphago":  # a pipeline of stages, not the collect/update loop
+        from zoo.pipelines.alphago import run_pipeline
+
+        return run_pipeline(cfg)
+    hooks = run_hooks()
+    if cfg.runner.kind == "ray":
+        from zoo.scale.ray_selfplay import run_ray
+
+        return run_ray(cfg, hooks)
+    if world_size() > 1:
+        from zoo.scale.torchrun import run_ddp
+
+        return run_ddp(cfg, hooks)
+    return Run(cfg, hooks).train()

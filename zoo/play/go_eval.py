@@ -1,0 +1,186 @@
+"""Go matches between players, and the Go evaluation the launcher hands the run loop for agents that search.
+
+A *searcher* is any player with ``select_moves(states) -> actions`` (the zero agent): all the games of a match
+where it is to move are searched together in one batched call. Other players (:mod:`zoo.play.players`, GTP engines)
+move one state at a time. Colours alternate game by game; area scoring; draws count half.
+
+    python -m zoo.play_go --checkpoint runs/go5/zero/.../checkpoints/ckpt-000000020000.pt --opponent capture
+
+:func:`go_evaluation` and :func:`go_progress_text` are the run loop's hooks (:class:`zoo.run.loop.RunHooks`,
+given by :func:`zoo.launch.run_hooks`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from envs.go.game import GoGame
+from envs.go.sgf import GameRecord, result_string, save_sgf
+from envs.go.state import BLACK, GoState
+from zoo.errors import UserError
+from zoo.play.players import Player, make_player
+
+
+@dataclass
+class MatchResult:
+    """Score of player A against player B over ``games`` games (draws count half)."""
+
+    games: int
+    score: float
+    """Wins of A plus half its draws."""
+    records: list[GameRecord]
+
+    @property
+    def win_rate(self) -> float:
+        """A's score per game."""
+        return self.score / max(self.games, 1)
+
+    def interval(self, z: float = 1.96) -> tuple[float, float]:
+        """Wilson 95% interval of the win rate."""
+        n, p = max(self.games, 1), self.win_rate
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _moves(player: Any, states: list[GoState]) -> list[int]:
+    if hasattr(player, "select_moves"):
+        return list(player.select_moves(states))
+    return [int(player.select_move(s.copy())) for s in states]
+
+
+def play_match(a: Any, b: Player, games: int, game: GoGame, max_moves: int | None = None,
+               names: tuple[str, str] = ("A", "B")) -> MatchResult:
+    """``games`` games of ``a`` against ``b`` (A black in even games); returns A's score and the records."""
+    cap = max_moves or 2 * game.board_size**2
+    states = [GoState.new(game.board_size, game.komi, game.history, max_moves=cap) for _ in range(games)]
+    a_colour = [BLACK if i % 2 == 0 else -BLACK for i in range(games)]
+    moves: list[list[tuple[int, int]]] = [[] for _ in range(games)]
+    for p in (a, b):
+        if hasattr(p, "reset"):
+            p.reset()
+    while True:
+        live = [i for i in range(games) if not states[i].is_terminal]
+        if not live:
+            break
+        for player, mine in ((a, True), (b, False)):
+            turn = [i for i in live if (states[i].to_play == a_colour[i]) == mine and not states[i].is_terminal]
+            if not turn:
+                continue
+            for i, action in zip(turn, _moves(player, [states[i] for i in turn]), strict=True):
+                if action < 0:
+                    states[i].resign()
+                    continue
+                moves[i].append((states[i].to_play, int(action)))
+                states[i].play(int(action))
+    score, records = 0.0, []
+    for i, s in enumerate(states):
+        w = s.winner() * a_colour[i]
+        score += 1.0 if w > 0 else 0.5 if w == 0 else 0.0
+        black, white = names if a_colour[i] == BLACK else names[::-1]
+        records.append(GameRecord(size=game.board_size, komi=game.komi, rules="Tromp-Taylor (area, positional superko)",
+                                  result=result_string(s), black=black, white=white, moves=moves[i]))
+    return MatchResult(games, score, records)
+
+
+def go_evaluation(agent: Any, env: gymnasium.Env, games: int, run_dir: Path, step: int,
+                  opponents: tuple[str, ...] = ("random", "capture"), seed: int = 0) -> dict[str, float]:
+    """Win rates of a searching agent against the built-in opponents, plus SGF samples in ``run_dir/sgf``.
+
+    Returns ``{}`` unless ``env`` is a Go env and ``agent`` searches (has ``select_moves``).
+    """
+    game = getattr(env.unwrapped, "game", None)
+    if not isinstance(game, GoGame) or not hasattr(agent, "select_moves") or games < 1:
+        return {}
+    if hasattr(agent, "attach"):
+        agent.attach(game)
+    out: dict[str, float] = {}
+    me = str(getattr(agent, "name", "agent"))
+    folder = Path(run_dir) / "sgf"
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(opponents):
+        result = play_match(agent, make_player(name, seed + step + k), games, game, names=(me, name))
+        out[f"eval/win_{name}"] = result.win_rate
+        save_sgf(folder / f"{step:012d}-vs-{name}.sgf", result.records[0])
+    for i, g in enumerate(getattr(agent, "recent_games", [])[-1:]):
+        colours = [BLACK if j % 2 == 0 else -BLACK for j in range(len(g.actions))]
+        record = GameRecord(size=game.board_size, komi=game.komi, black=me, white=me,
+                            result=_self_play_result(g), moves=list(zip(colours, g.actions, strict=True)))
+        save_sgf(folder / f"{step:012d}-selfplay-{i}.sgf", record)
+    return out
+
+
+def go_progress_text(last_eval: Mapping[str, float], last_train: Mapping[str, float]) -> str | None:
+    """The progress bar's text once :func:`go_evaluation` has run: win rates against the opponents, and the
+    training loss; ``None`` before (the run loop's default text then)."""
+    if "eval/win_random" not in last_eval:
+        return None
+    wins = ", ".join(f"{k[9:]} {v:.2f}" for k, v in last_eval.items() if k.startswith("eval/win_") and "_as_" not in k)
+    loss = last_train.get("train/loss")
+    return f"win vs {wins}" + (f", loss {loss:.3f}" if loss is not None else "")
+
+
+def _self_play_result(g: Any) -> str:
+    side = "B" if g.winner > 0 else "W"
+    if g.winner == 0:
+        return "0"
+    return f"{side}+R" if g.resigned else f"{side}+"
+
+
+def load_zero_player(checkpoint: str | Path, simulations: int | None = None, seed: int = 0) -> tuple[Any, GoGame]:
+    """The zero agent of a run's checkpoint (file or run directory) with its game attached, ready to search."""
+    import dataclasses
+
+    from agents import build_agent
+    from agents.nets import NetConfig
+    from agents.zero import ZeroConfig
+    from zoo.run.checkpoint import load_checkpoint, resolve_resume
+    from zoo.run.config import EnvConfig
+    from zoo.run.make_env import make_env
+
+    ckpt = load_checkpoint(resolve_resume(checkpoint))
+    config = ckpt.get("config", {})
+    if config.get("agent", {}).get("name") != "zero":
+        raise ValueError(f"{checkpoint} is a checkpoint of agent {config.get('agent', {}).get('name')!r}, not zero")
+    cfg = ZeroConfig(**config["agent"])
+    if simulations:
+        cfg = dataclasses.replace(cfg, simulations=simulations)
+    env = make_env(EnvConfig(**config["env"]), seed=seed)
+    net = NetConfig(**config["net"]) if config.get("net") else None
+    agent = build_agent(cfg, env.observation_space, env.action_space, np.random.default_rng(seed), "cpu", net=net)
+    agent.load_state_dict(ckpt["agent"])
+    agent.attach(env.unwrapped.game)
+    return agent, env.unwrapped.game
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m zoo.play_go --checkpoint CKPT --opponent random|capture --games N``: a match, with a 95% CI."""
+    parser = argparse.ArgumentParser(prog="python -m zoo.play_go", description=main.__doc__)
+    parser.add_argument("--checkpoint", required=True, help="a zero agent checkpoint (file or run directory)")
+    parser.add_argument("--opponent", default="random", help="built-in opponent: random or capture")
+    parser.add_argument("--games", type=int, default=100)
+    parser.add_argument("--simulations", type=int, default=None, help="search budget per move")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into")
+    args = parser.parse_args(argv)
+    try:
+        opponent = make_player(args.opponent, args.seed)
+        agent, game = load_zero_player(args.checkpoint, simulations=args.simulations, seed=args.seed)
+    except (ValueError, UserError) as exc:
+        parser.error(str(exc))
+    result = play_match(agent, opponent, args.games, game, names=("zero", args.opponent))
+    lo, hi = result.interval()
+    print(f"zero vs {args.opponent}: {result.score:g}/{result.games} = {result.win_rate:.3f} "
+          f"(95% CI {lo:.3f}-{hi:.3f}), {game}")
+    if args.sgf:
+        Path(args.sgf).mkdir(parents=True, exist_ok=True)
+        for i, record in enumerate(result.records):
+            save_sgf(Path(args.sgf) / f"game-{i:03d}.sgf", record)

@@ -1,0 +1,1 @@
+"""Scale-out runners built on the run core: self-play on Ray actors, and torchrun data-parallel ranks."""
