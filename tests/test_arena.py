@@ -98,6 +98,9 @@ def test_builtin_specs_resolve_with_names_and_options() -> None:
     ("runs/does/not/exist", "valid: random, capture, mcts:N"),
     ("mcts:lots", "mcts:N needs a whole number"),
     ("mcts:0", "N >= 1"),
+    ("mcts:20@c=nan", "finite exploration constant"),
+    ("mcts:20@c=-1", "C > 0"),
+    ("mcts:20@c=wide", "a number C"),
     ("random@x=1", "takes no option x"),
     ("gtp:/no/such/engine --flag", "not found"),
 ])

@@ -59,12 +59,40 @@ def test_full_session_transcript() -> None:
         ("final_score", "= W+0.5\n\n"),  # one stone each, the rest is shared: 1 - 1 - 0.5
         ("time_settings 300 30 5", "= \n\n"),
         ("time_left b 120 0", "= \n\n"),
-        ("time_left b soon 0", "? syntax error: expected time_left color time stones\n\n"),
+        ("time_left b soon 0", "? syntax error: expected time_left color time stones (integers >= 0)\n\n"),
         ("final_status_list dead", "= \n\n"),
         ("final_status_list alive", "= D4 C3\n\n"),
         ("final_status_list sick", "? invalid status: expected alive, dead or seki\n\n"),
     ])
     assert engine.state.move_count == 2
+
+
+TIME_SETTINGS = "main_time byo_yomi_time stones (integers >= 0)"
+
+
+@pytest.mark.parametrize("line,answer", [
+    ("komi nan", "? komi must be a finite number within -49..49 on 7x7, got nan"),
+    ("komi inf", "? komi must be a finite number within -49..49 on 7x7, got inf"),
+    ("komi -1e9", "? komi must be a finite number within -49..49 on 7x7, got -1000000000.0"),
+    ("komi 49", "= "),
+    ("boardsize \u0663", "? boardsize not an integer"),  # an Arabic-Indic digit: str.isdigit says yes
+    ("boardsize -5", "? boardsize not an integer"),
+    ("boardsize 99999999999999999999", "? unacceptable size"),
+    ("time_settings -300 30 5", f"? syntax error: expected time_settings {TIME_SETTINGS}"),
+    ("time_settings 1e3 30 5", f"? syntax error: expected time_settings {TIME_SETTINGS}"),
+    ("time_left b -5 0", "? syntax error: expected time_left color time stones (integers >= 0)"),
+])
+def test_numbers_from_the_controller_are_checked(line: str, answer: str) -> None:
+    engine = GtpEngine(RandomPlayer(seed=0), size=7)
+    assert engine.handle(line) == answer + "\n\n"
+    assert engine.size == 7 and np.isfinite(engine.state.komi)
+
+
+def test_a_komi_too_large_for_a_new_size_refuses_the_size_and_keeps_the_game() -> None:
+    engine = GtpEngine(RandomPlayer(seed=0), size=9)
+    session(engine, [("komi 60", "= \n\n"), ("play b E5", "= \n\n"),
+                     ("boardsize 5", "? unacceptable size: komi 60 does not fit 5x5 (set a smaller komi first)\n\n")])
+    assert engine.size == 9 and engine.state.move_count == 1 and engine.handle("final_score").startswith("= ")
 
 
 def test_final_score_counts_area() -> None:

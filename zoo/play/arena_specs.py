@@ -7,6 +7,7 @@ The grammar is documented in :mod:`zoo.play.arena` (its ``--help``); a spec that
 
 from __future__ import annotations
 
+import math
 import shlex
 import shutil
 from collections.abc import Iterable, Sequence
@@ -134,9 +135,12 @@ def resolve_spec(text: str, size: int, komi: float, check_engines: bool = True) 
             playouts = int(body[5:])
             c_uct = float(options.get("c", 0.7))
         except ValueError:
-            raise UserError(f"player {spec!r}: mcts:N needs a whole number N >= 1, e.g. mcts:1000") from None
+            raise UserError(f"player {spec!r}: mcts:N needs a whole number N >= 1, e.g. mcts:1000 (and mcts:N@c=C "
+                            "a number C)") from None
         if playouts < 1:
             raise UserError(f"player {spec!r}: mcts:N needs N >= 1 playouts, got {playouts}")
+        if not math.isfinite(c_uct) or c_uct <= 0:
+            raise UserError(f"player {spec!r}: mcts@c=C needs a finite exploration constant C > 0, got {c_uct}")
         return PlayerSpec(name or body, bare, "mcts", playouts=playouts, c_uct=c_uct)
     if body == "gnugo" or body.startswith("gnugo:") or body == "gnugo-mc":
         no_options("gnugo")

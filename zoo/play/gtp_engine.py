@@ -27,13 +27,14 @@ and clears the board.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from typing import TextIO
 
 from envs.go.coords import action_to_gtp, gtp_to_action
 from envs.go.render import ansi
-from envs.go.state import BLACK, WHITE, GoState
+from envs.go.state import BLACK, WHITE, GoState, check_komi
 from zoo.errors import UserError
 from zoo.play.players import RESIGN, Player, make_player
 
@@ -149,11 +150,16 @@ class GtpEngine:
             reset()
 
     def _boardsize(self, args: list[str]) -> str:
-        if len(args) != 1 or not args[0].isdigit():
+        if len(args) != 1 or not _is_integer(args[0]):
             raise GtpCommandError("boardsize not an integer")
         size = int(args[0])
         if not MIN_SIZE <= size <= MAX_SIZE or (self.sizes is not None and size not in self.sizes):
             raise GtpCommandError("unacceptable size")
+        try:
+            check_komi(self.komi, size)
+        except ValueError:
+            raise GtpCommandError(f"unacceptable size: komi {self.komi:g} does not fit {size}x{size} "
+                                  "(set a smaller komi first)") from None
         self.size = size
         self._new_game()
         return ""
@@ -167,6 +173,10 @@ class GtpEngine:
             komi = float(args[0])
         except (IndexError, ValueError):
             raise GtpCommandError("komi not a float") from None
+        try:
+            komi = check_komi(komi, self.size)
+        except ValueError as exc:
+            raise GtpCommandError(str(exc)) from None
         self.komi = komi
         self.state.komi = komi
         return ""
@@ -234,8 +244,8 @@ class GtpEngine:
         return " ".join(action_to_gtp(a, self.size) for a in stones)
 
     def _integers(self, args: list[str], count: int, usage: str) -> str:
-        if len(args) != count or not all(a.lstrip("-").isdigit() for a in args):
-            raise GtpCommandError(f"syntax error: expected {usage}")
+        if len(args) != count or not all(_is_integer(a) for a in args):
+            raise GtpCommandError(f"syntax error: expected {usage} (integers >= 0)")
         return ""
 
     def _time_left(self, args: list[str]) -> str:
@@ -243,6 +253,11 @@ class GtpEngine:
             raise GtpCommandError("syntax error: expected time_left color time stones")
         _colour(args[0])
         return self._integers(args[1:], 2, "time_left color time stones")
+
+
+def _is_integer(text: str) -> bool:
+    """Whether ``text`` is a GTP int: ASCII digits only (no sign, no other scripts' digits)."""
+    return re.fullmatch(r"[0-9]+", text) is not None
 
 
 def main(argv: list[str] | None = None) -> None:
