@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--logx", action="store_true", help="log-scaled x axes (budgets that differ by orders of magnitude)")
     p.add_argument("--title", help="report title (default: NAME)")
     p.add_argument("--no-plots", action="store_true", help="tables only")
-    p.add_argument("--out", help="markdown path (default reports/NAME.md)")
+    p.add_argument("--out", help="markdown path, or a folder to write NAME.md into (default reports/NAME.md)")
     return p
 
 
@@ -399,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown --x '{','.join(bad)}'; valid: {', '.join(X_AXES)}")
     try:
         spec = ReportSpec(
-            name=args.name, runs=args.runs, out=Path(args.out or f"reports/{args.name}.md"), group_by=group_by,
+            name=args.name, runs=args.runs, out=_out_path(args.out, args.name), group_by=group_by,
             xs=xs, metrics=args.metric, reference=args.reference, targets=[Target.parse(t) for t in args.target],
             band=args.band, logx=args.logx, title=args.title, plots=not args.no_plots,
             command="python -m zoo.report " + " ".join(shlex.quote(a) for a in argv),
@@ -410,3 +410,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(f"wrote {out} and {out.parent / out.stem}/*.png")
     return 0
+
+
+def _out_path(out: str | None, name: str) -> Path:
+    """``--out``: a markdown file, or a folder (existing, or named with a trailing slash) that gets ``NAME.md``."""
+    if out is None:
+        return Path("reports") / f"{name}.md"
+    path = Path(out)
+    return path / f"{name}.md" if path.is_dir() or out.endswith(("/", "\\")) else path
