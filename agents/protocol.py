@@ -1,21 +1,35 @@
-"""The seams every agent meets (see DESIGN.md, "Seams").
+"""The seams every agent meets (see DESIGN.md, "Seams"), and the capabilities only some agents have.
 
 An agent is built from its frozen config dataclass, the env's spaces and a seeded ``np.random.Generator``. The
-runner (``zoo.runner``) drives it::
+run loop (``zoo.run.loop``) drives it::
 
     batch = agent.collect(env)          # plays the agent's unit of work: an episode, a rollout, self-play games
     metrics = agent.update(batch)       # learns; returns scalar metrics; agents never log or print
 
 Agents never import ``envs``, ``zoo``, Hydra or wandb: the env arrives as a plain ``gymnasium.Env``.
+
+Every agent is an :class:`Agent` (structurally). What only some agents can do is a capability protocol, which
+such an agent declares by inheriting it (``class ZeroAgent(Searcher, SelfPlayer, Accelerable)``) and which its
+users test with ``isinstance`` before calling it:
+
+- :class:`Searcher`: picks moves by searching game states (zero, alphago); the arena, GTP and the Go evaluation.
+- :class:`SelfPlayer`: self-play into a replay window, and the learner of remote self-play (zero); the Ray and
+  torchrun runners, the previous-best evaluation, the compressed self-play net.
+- :class:`Accelerable`: torch nets put in an autocast precision, compiled, trained data-parallel (zero).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import gymnasium
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+    from agents.search.game import Game, State
 
 
 @runtime_checkable
@@ -55,6 +69,148 @@ class Agent(Protocol):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what ``state_dict`` returned; raise ``ValueError`` naming the mismatch (shape, kind)."""
+        ...
+
+
+@runtime_checkable
+class Searcher(Protocol):
+    """An agent that picks moves by searching the states of a two-player game (:mod:`agents.search.game`).
+
+    It moves from states, not observations: whoever drives it outside ``collect`` (the arena, GTP, the run's Go
+    evaluation, Ray workers) hands it the game first with :meth:`attach`. With its ``name``, ``select_move``,
+    ``reset`` and ``reseed`` it is also one of zoo's players (``zoo.play.players.Player``) as it stands.
+    """
+
+    name: str
+    """The agent's name (its config's ``name``: ``zero``, ``alphago``), e.g. for game records."""
+
+    def attach(self, game: Game) -> None:
+        """Search ``game`` from now on (self-play too). ``ValueError`` when its planes, board or number of actions
+        differ from what the agent's nets take. A game with other settings than the attached one also forgets the
+        kept tree (:meth:`reset`); attaching an equal game keeps everything."""
+        ...
+
+    def reset(self) -> None:
+        """Forget any kept search tree: the next :meth:`select_move` searches from scratch (a new game starts)."""
+        ...
+
+    def reseed(self, seed: int) -> None:
+        """Draw from a new generator seeded with ``seed`` from now on (a match's per-game seed), so the moves that
+        follow replay for the same seed."""
+        ...
+
+    def select_move(self, state: State) -> int:
+        """The searched move for ``state``, without noise; ``state`` is left unchanged. May continue a kept tree
+        when ``state`` follows the last searched position. ``ValueError`` before :meth:`attach`."""
+        ...
+
+    def select_moves(self, states: Sequence[State]) -> list[int]:
+        """The searched moves for ``states`` (in order) in one batched search from fresh trees, without noise; no
+        state is changed. ``ValueError`` before :meth:`attach`."""
+        ...
+
+
+@runtime_checkable
+class SelfPlayer(Protocol):
+    """An agent whose ``collect`` is self-play into a replay window and whose ``update`` trains on that window.
+
+    It can be the learner of self-play played elsewhere (``runner=ray``): copies of it load the weights it hands
+    out (:meth:`selfplay_weights`, versioned by :attr:`learner_steps`) and play; it takes their finished games
+    (:meth:`add_games`) exactly as its own ``collect`` takes its games. Data-parallel ranks (``torchrun``) read
+    the window's size and the training settings to agree on the number of gradient steps.
+
+    A finished game (``batch.games`` of ``collect``, :attr:`recent_games`, what :meth:`add_games` takes) has
+    ``planes``, ``policy`` and ``z`` (its recorded positions, as :meth:`add_positions` takes them), ``actions``
+    (every move, black first), ``winner`` (+1 black, -1 white, 0 draw) and ``resigned``.
+    """
+
+    games_played: int
+    """Finished self-play games taken into the window so far (collected and added); callers only read it."""
+    recent_games: list[Any]
+    """The last few finished games, oldest first (SGF samples); callers only read it."""
+
+    @property
+    def learner_steps(self) -> int:
+        """Gradient steps taken so far: the version of the weights :meth:`selfplay_weights` hands out."""
+        ...
+
+    @property
+    def replay_size(self) -> int:
+        """Positions in the replay window now."""
+        ...
+
+    @property
+    def replay_added(self) -> int:
+        """Positions ever added to the window (it keeps the newest); restored from checkpoints, so positions
+        stored elsewhere since (shards) can be told apart."""
+        ...
+
+    @property
+    def min_replay(self) -> int:
+        """Positions the window must hold before ``update`` trains (at least 1)."""
+        ...
+
+    @property
+    def batch_size(self) -> int:
+        """Positions per minibatch of one gradient step."""
+        ...
+
+    def selfplay_weights(self) -> dict[str, Any]:
+        """A CPU copy of the state dict of the net self-play searches with: the gate's champion (the previous best
+        net) under gating, else the learner's net. A copy of the agent takes it with :meth:`load_selfplay_weights`."""
+        ...
+
+    def load_selfplay_weights(self, weights: Mapping[str, Any]) -> None:
+        """Load ``weights`` (from :meth:`selfplay_weights` of an agent of the same config) into the net self-play
+        searches with."""
+        ...
+
+    def add_games(self, games: Sequence[Any]) -> int:
+        """Take finished games played elsewhere as ``collect`` takes its own: their positions into the window, the
+        games counted in :attr:`games_played`, the newest kept in :attr:`recent_games`. Returns the number of
+        positions added (what ``batch.new_positions`` counts)."""
+        ...
+
+    def add_positions(self, planes: np.ndarray, policy: np.ndarray, z: np.ndarray, games: int = 0) -> None:
+        """Put stored positions back into the window, as a game's arrays hold them: bit-packed planes uint8
+        ``(n, bytes)``, visit distributions float16 ``(n, A)``, outcomes int8 ``(n,)``. ``games`` is the number of
+        finished games they came from (counted in :attr:`games_played`); :attr:`recent_games` is left alone."""
+        ...
+
+    def evaluate_against_best(self) -> dict[str, float]:
+        """Play the learner's net against the previous best and move the best on (always, or under gating on a
+        winning score); returns ``eval/...`` metrics, ``{}`` with no game attached."""
+        ...
+
+    def set_selfplay_compression(self, compression: Any) -> None:
+        """Self-play with a compressed copy of its net (an ``agents.compress.selfplay.SelfPlayCompression``),
+        ``None`` for the net itself. ``ValueError`` when the method cannot compress this net on this device."""
+        ...
+
+    def save_selfplay_net(self, folder: str, stem: str) -> list[str]:
+        """Write the learner's net compressed as self-play would into ``folder`` (``STEM-METHOD.*``); returns the
+        paths written: none without a compression, or while the window is too small to calibrate it."""
+        ...
+
+
+@runtime_checkable
+class Accelerable(Protocol):
+    """An agent whose torch nets can run in an autocast precision, compiled, and train data-parallel."""
+
+    def set_precision(self, dtype: torch.dtype | None) -> None:
+        """CUDA autocast dtype of inference and training (``None``: fp32); fp16 adds a gradient scaler. No effect on
+        the CPU, nor on a compressed self-play copy (it has its own precision)."""
+        ...
+
+    def compile_nets(self) -> None:
+        """Run the forward passes of inference and training through one ``torch.compile`` of the net (dynamic batch
+        sizes); the parameters stay the net's."""
+        ...
+
+    def data_parallel(self, compile: bool = False) -> None:
+        """Train through ``DistributedDataParallel`` (the process group must be initialised): rank 0's parameters
+        are broadcast now, gradients are averaged over the ranks at every step. ``compile`` compiles the wrapped
+        training module too."""
         ...
 
 

@@ -52,6 +52,19 @@ class OpeningPlayer:
 
     def __init__(self, agent: ZeroAgent, plies: int, seed: int) -> None:
         self.agent, self.plies, self.rng = agent, plies, np.random.default_rng(seed)
+        self.name = agent.name
+
+    def select_move(self, state: GoState) -> int:
+        """The move for one state (see :meth:`select_moves`)."""
+        return self.select_moves([state])[0]
+
+    def reset(self) -> None:
+        """A new game: the agent forgets its kept tree (``select_moves`` searches from fresh trees anyway)."""
+        self.agent.reset()
+
+    def reseed(self, seed: int) -> None:
+        """A new generator for the opening moves."""
+        self.rng = np.random.default_rng(seed)
 
     def select_moves(self, states: list[GoState]) -> list[int]:
         """Sampled moves for the states in their opening, searched moves for the others (one batched search)."""

@@ -1,8 +1,10 @@
 """Dependency direction (DESIGN.md): train.py -> zoo -> agents, envs; agents and envs never import each other.
 
 Inside ``zoo/``: no import circle among its modules, and the run core (``zoo/run/``) imports nothing of Go
-(``envs``) or of the packages built on it (play, scale, pipelines, reporting, the launcher, the commands). Every
-command a user types answers ``--help``.
+(``envs``) or of the packages built on it (play, scale, pipelines, reporting, the launcher, the commands). zoo
+calls agents through their protocols (``agents/protocol.py``): it probes nothing by name (``hasattr``,
+``getattr``, ``setattr`` only on a short allowlist of non-agent objects) and reaches into no agent's parts
+(``agent.replay``, ``agent.learner``, ...). Every command a user types answers ``--help``.
 """
 
 from __future__ import annotations
@@ -205,6 +207,100 @@ def test_checker_sees_a_run_core_violation(tmp_path: Path) -> None:
     assert run_core_violations(tmp_path) == ["zoo/run/loop.py imports zoo.play", "zoo/run/make_env.py imports envs",
                                              "zoo/run/make_env.py imports zoo.launch",
                                              "zoo/run/progress.py imports zoo.scale"]
+
+
+# -- zoo calls agents through their protocols ------------------------------------------------------------------------
+
+PROBES = {"hasattr", "getattr", "setattr", "delattr"}
+PROBE_ALLOWLIST = {
+    ("zoo/pipelines/alphago.py", "self"): "the pipeline's own stage methods, by stage name",
+    ("zoo/pipelines/alphago.py", "self.env.unwrapped"): "the env's game: only Go envs carry one",
+    ("zoo/pipelines/alphago.py", "self.game"): "the env's game: AlphaGo needs the Go game's rollout features",
+    ("zoo/play/go_eval.py", "env.unwrapped"): "the env's game: only Go envs carry one",
+    ("zoo/play/gtp_client.py", "self"): "__del__ of a client whose __init__ failed before it had a process",
+    ("zoo/play/gtp_engine.py", "self.player"): "the engine takes any object with name and select_move as a player",
+    ("zoo/play/players.py", "env.unwrapped"): "the env's game: only Go envs carry one",
+    ("zoo/play/players.py", "self.env.unwrapped"): "board size and history of the env: non-Go envs have neither",
+    ("zoo/reporting/plots.py", "p"): "a plotted point's field, named by a column",
+    ("zoo/run/config.py", "cfg"): "a config dataclass's fields, by name",
+    ("zoo/run/logging.py", "value"): "a metric value: numpy and torch scalars have .item()",
+    ("zoo/run/loop.py", "cfg.agent"): "the agent's config dataclass (not the agent): vectorised ones set num_envs",
+    ("zoo/scale/ray_selfplay.py", "self"): "stop_workers may run before __init__ made the workers",
+    ("zoo/scale/ray_selfplay.py", "self.env.unwrapped"): "the env's game: only Go envs carry one",
+    ("zoo/scale/ray_selfplay.py", "self.ray.exceptions"): "ActorUnavailableError exists in newer Ray versions only",
+}
+"""``(file, first argument)`` of the ``hasattr``/``getattr``/``setattr`` calls zoo may make, with the reason; none is
+an agent (an agent's optional capabilities are ``isinstance`` checks against ``agents.protocol``)."""
+
+AGENT_PARTS = {"replay", "learner", "evaluator", "best_evaluator", "selfplay_evaluator", "best_net", "net", "cfg",
+               "rng", "compression", "selfplay"}
+"""Attributes of an agent that zoo does not touch: what it needs of them goes through a protocol method."""
+
+
+def probe_calls(root: Path) -> dict[tuple[str, str], list[int]]:
+    """``(file, first argument)`` -> lines of every ``hasattr``/``getattr``/``setattr``/``delattr`` call in zoo/."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for path in sorted((root / "zoo").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PROBES:
+                first = ast.unparse(node.args[0]) if node.args else ""
+                found.setdefault((rel, first), []).append(node.lineno)
+    return found
+
+
+def probe_violations(root: Path) -> list[str]:
+    return [f"{rel}:{line} probes {arg or '?'} by name" for (rel, arg), lines in sorted(probe_calls(root).items())
+            if (rel, arg) not in PROBE_ALLOWLIST for line in lines]
+
+
+def _names_an_agent(node: ast.expr) -> bool:
+    """``agent``, ``self.agent``, ``loaded.agent``, ``zero_agent``: a name or attribute ending in ``agent``."""
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return name.lower().endswith("agent")
+
+
+def reach_violations(root: Path) -> list[str]:
+    """``X.agent.replay`` and the like in zoo/ (any ``.best_net`` too): an agent's parts reached by attribute."""
+    found = []
+    for path in sorted((root / "zoo").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and (node.attr == "best_net" or (
+                    node.attr in AGENT_PARTS and _names_an_agent(node.value))):
+                found.append(f"{rel}:{node.lineno} reaches {ast.unparse(node)}")
+    return found
+
+
+def test_zoo_probes_no_agent_by_name() -> None:
+    assert ("zoo/run/logging.py", "value") in probe_calls(ROOT)  # the checker sees the tree
+    assert probe_violations(ROOT) == []
+
+
+def test_every_allowed_probe_is_still_made() -> None:
+    assert sorted(set(PROBE_ALLOWLIST) - set(probe_calls(ROOT))) == []
+
+
+def test_zoo_reaches_into_no_agent() -> None:
+    assert reach_violations(ROOT) == []
+
+
+def test_checkers_see_a_probe_and_a_reach(tmp_path: Path) -> None:
+    (tmp_path / "zoo" / "run").mkdir(parents=True)
+    (tmp_path / "zoo" / "run" / "logging.py").write_text("def f(value):\n    return hasattr(value, 'item')\n")
+    (tmp_path / "zoo" / "bad.py").write_text(
+        "def f(agent, run, x):\n"
+        "    if hasattr(agent, 'select_moves'):\n"
+        "        getattr(run.agent, 'learner', None)\n"
+        "    setattr(agent, 'rng', x)\n"
+        "    n = len(run.agent.replay) + agent.cfg.batch_size + x.best_net.weight\n"
+        "    run.agent.learner.model = x\n"
+        "    return agent.select_move(x), run.cfg.agent.name, agent.replay_size, run.net\n")
+    assert probe_violations(tmp_path) == ["zoo/bad.py:2 probes agent by name", "zoo/bad.py:4 probes agent by name",
+                                          "zoo/bad.py:3 probes run.agent by name"]
+    assert sorted(reach_violations(tmp_path)) == [
+        "zoo/bad.py:5 reaches agent.cfg", "zoo/bad.py:5 reaches run.agent.replay", "zoo/bad.py:5 reaches x.best_net",
+        "zoo/bad.py:6 reaches run.agent.learner"]
 
 
 # -- the commands ---------------------------------------------------------------------------------------------------

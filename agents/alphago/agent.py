@@ -7,8 +7,9 @@ holds them, checkpoints them, and plays.
 
 It is a Player like the zero agent: ``attach(game)``, then ``select_moves(states)`` (one batched search over all
 positions: priors from the SL policy, leaf values ``(1 - lam) * v + lam * z_rollout``; see
-``agents/alphago/search.py``) or ``select_move(state)``; ``reset()`` between games. A part not trained yet plays
-as a blank: no value net gives ``v = 0``; no rollout weights give uniformly random rollouts.
+``agents/alphago/search.py``) or ``select_move(state)``; ``reset()`` between games, ``reseed(seed)`` for a
+per-game seed (the :class:`agents.protocol.Searcher` it declares). A part not trained yet plays as a blank: no
+value net gives ``v = 0``; no rollout weights give uniformly random rollouts.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from agents.alphago.config import STAGES, AlphaGoConfig
 from agents.alphago.policy import build_policy_net, build_value_net, default_net, policy_probs
 from agents.alphago.search import MixedValue, PolicyValueEvaluator, run_search
 from agents.nets import NetConfig
+from agents.protocol import Searcher
 from agents.search.game import Game, State
 
 FORMAT = 1
 """Version of the ``state_dict`` layout."""
 
 
-class AlphaGoAgent:
+class AlphaGoAgent(Searcher):
     """SL policy, rollout policy, RL policy and value net of one board, and the search that plays with them."""
 
     name = "alphago"
@@ -99,6 +101,10 @@ class AlphaGoAgent:
 
     def reset(self) -> None:
         """Nothing to clear between games (each move searches from scratch)."""
+
+    def reseed(self, seed: int) -> None:
+        """A new generator from ``seed`` for the searches and rollouts from now on."""
+        self.rng = np.random.default_rng(seed)
 
     def act(self, obs: Any, mask: np.ndarray | None = None, greedy: bool = False) -> int:
         """The raw policy's move for planes ``obs (C, N, N)`` (RL policy once trained, else SL); no search."""

@@ -4,6 +4,10 @@ It meets a game structurally (``agents/search/game.py``): ``collect(env)`` takes
 ``env.unwrapped.game`` (the Go envs carry an ``envs.go.game.GoGame``), and a player built outside the runner
 gets one with :meth:`ZeroAgent.attach`. It is also a Player (``select_move(state)``, searched without noise)
 for the arena and the GTP engine, and ``act(obs, mask)`` plays the raw policy when only an observation is known.
+
+Its capabilities (``agents.protocol``): :class:`Searcher` (attach, reset, reseed, select_move(s)),
+:class:`SelfPlayer` (its self-play weights and replay window, for remote self-play and data-parallel ranks; the
+previous best; the compressed self-play net) and :class:`Accelerable` (precision, compile, data parallelism).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 import torch
 
 from agents.nets import NetConfig, build_net
+from agents.protocol import Accelerable, Searcher, SelfPlayer
 from agents.search.evaluator import NetEvaluator
 from agents.search.game import Game, State
 from agents.search.mcts import Search
@@ -65,7 +70,7 @@ def _settings(game: Game) -> tuple[Any, ...]:
     return tuple(getattr(game, k, None) for k in ("board_size", "komi", "history", "max_moves", "num_actions"))
 
 
-class ZeroAgent:
+class ZeroAgent(Searcher, SelfPlayer, Accelerable):
     """AlphaZero on any game meeting ``agents.search.game.Game``; see the module docstring."""
 
     name = "zero"
@@ -139,13 +144,7 @@ class ZeroAgent:
         before = (time.perf_counter(), ev.forward_seconds, ev.calls, ev.positions, sp.positions)
         finished = sp.play(self.cfg.moves_per_collect)
         wall = time.perf_counter() - before[0]
-        new = 0
-        for g in finished:
-            if len(g.z):
-                self.replay.add(g.planes, g.policy.astype(np.float16), g.z)
-                new += len(g.z)
-        self.games_played += len(finished)
-        self.recent_games = (self.recent_games + finished)[-4:]
+        new = self.add_games(finished)
         calls, evals = ev.calls - before[2], ev.positions - before[3]
         metrics = {"selfplay/positions_per_s": (sp.positions - before[4]) / wall,
                    "selfplay/evals_per_s": evals / wall, "selfplay/avg_batch": evals / max(calls, 1),
@@ -166,12 +165,89 @@ class ZeroAgent:
     def update(self, batch: ZeroBatch) -> dict[str, float]:
         """Train ``new_positions * train_ratio / batch_size`` steps once the window holds ``min_replay``."""
         metrics = dict(batch.metrics)
-        if len(self.replay) >= max(self.cfg.min_replay, 1):
+        if len(self.replay) >= self.min_replay:
             steps = int(round(batch.new_positions * self.cfg.train_ratio / self.cfg.batch_size))
             metrics.update(self.learner.train(self.replay, steps, self.rng, self.game))
         metrics["train/gradient_steps"] = float(self.learner.steps)
         self._updates_since_build += 1
         return metrics
+
+    # -- the replay window and the self-play weights, for self-play played elsewhere -----------------------------
+
+    def add_games(self, games: Sequence[FinishedGame]) -> int:
+        """Finished games into the window (``collect``'s own, or played by a copy of this agent elsewhere): their
+        positions (full searches only), counted in ``games_played``, the last four kept in ``recent_games``.
+        Returns the positions added."""
+        new = 0
+        for g in games:
+            if len(g.z):
+                self.replay.add(g.planes, g.policy.astype(np.float16), g.z)
+                new += len(g.z)
+        self.games_played += len(games)
+        self.recent_games = (self.recent_games + list(games))[-4:]
+        return new
+
+    def add_positions(self, planes: np.ndarray, policy: np.ndarray, z: np.ndarray, games: int = 0) -> None:
+        """Stored positions back into the window (packed planes uint8, policies float16, outcomes int8), from
+        ``games`` finished games (counted in ``games_played``)."""
+        self.replay.add(planes, policy, z)
+        self.games_played += games
+
+    @property
+    def replay_size(self) -> int:
+        """Positions in the replay window."""
+        return len(self.replay)
+
+    @property
+    def replay_added(self) -> int:
+        """Positions ever added to the replay window."""
+        return self.replay.added
+
+    @property
+    def min_replay(self) -> int:
+        """Positions the window must hold before :meth:`update` trains: ``cfg.min_replay``, at least 1."""
+        return max(self.cfg.min_replay, 1)
+
+    @property
+    def batch_size(self) -> int:
+        """Positions per gradient step (``cfg.batch_size``)."""
+        return self.cfg.batch_size
+
+    @property
+    def learner_steps(self) -> int:
+        """Gradient steps taken so far (the version of the self-play weights)."""
+        return self.learner.steps
+
+    def selfplay_weights(self) -> dict[str, torch.Tensor]:
+        """A detached CPU copy of the fp32 net self-play plays: the best net under gating, else the learner's."""
+        return {k: v.detach().to("cpu", copy=True) for k, v in self._selfplay_source.state_dict().items()}
+
+    def load_selfplay_weights(self, weights: Mapping[str, Any]) -> None:
+        """Load :meth:`selfplay_weights` of another copy of this agent into the net self-play plays."""
+        self._selfplay_source.load_state_dict(weights)
+
+    # -- precision, compile, data parallelism ----------------------------------------------------------------------
+
+    def set_precision(self, dtype: torch.dtype | None) -> None:
+        """CUDA autocast dtype of the learner's and the best net's evaluators and of training (``None``: fp32);
+        fp16 adds a gradient scaler. Ignored on the CPU; a compressed self-play copy keeps its own precision."""
+        amp = dtype if torch.device(self.device).type == "cuda" else None
+        for plain in (self.evaluator, self.best_evaluator):
+            plain.amp_dtype = amp
+        self.learner.set_precision(dtype)
+
+    def compile_nets(self) -> None:
+        """Inference (the learner's net's evaluator) and training both through one ``torch.compile`` of the net,
+        with dynamic shapes (batch sizes vary with the games still searching)."""
+        compiled = torch.compile(self.net, dynamic=True)
+        self.evaluator.model = self.learner.model = compiled
+
+    def data_parallel(self, compile: bool = False) -> None:
+        """Train through DistributedDataParallel (see :meth:`Learner.data_parallel`); ``compile`` compiles the
+        wrapper for training."""
+        self.learner.data_parallel()
+        if compile:
+            self.learner.model = torch.compile(self.learner.model)
 
     # -- a compressed self-play net ------------------------------------------------------------------------------
 
@@ -325,6 +401,11 @@ class ZeroAgent:
         """Forget the kept search tree (a new game starts)."""
         self._play_tree = self._play_root = None
         self._play_action = -1
+
+    def reseed(self, seed: int) -> None:
+        """A new generator from ``seed`` for what draws from ``self.rng`` from now on (searches, sampling, training;
+        self-play already under way keeps the generator it was built with)."""
+        self.rng = np.random.default_rng(seed)
 
     # -- checkpoints ---------------------------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Go matches between players, and the Go evaluation the launcher hands the run loop for agents that search.
 
-A *searcher* is any player with ``select_moves(states) -> actions`` (the zero agent): all the games of a match
-where it is to move are searched together in one batched call. Other players (:mod:`zoo.play.players`, GTP engines)
-move one state at a time. Colours alternate game by game; area scoring; draws count half.
+A :class:`zoo.play.players.BatchPlayer` (``select_moves(states) -> actions``; a searching agent,
+:class:`agents.protocol.Searcher`, is one) moves in all the games of a match where it is to move in one batched
+call. Other players (:mod:`zoo.play.players`, GTP engines) move one state at a time. Colours alternate game by
+game; area scoring; draws count half.
 
     python -m zoo.play_go --checkpoint runs/go5/zero/.../checkpoints/ckpt-000000020000.pt --opponent capture
 
@@ -22,11 +23,12 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+from agents.protocol import Searcher, SelfPlayer
 from envs.go.game import GoGame
 from envs.go.sgf import GameRecord, result_string, save_sgf
 from envs.go.state import BLACK, GoState
 from zoo.errors import UserError
-from zoo.play.players import Player, make_player
+from zoo.play.players import BatchPlayer, Player, make_player
 
 
 @dataclass
@@ -51,22 +53,22 @@ class MatchResult:
         return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _moves(player: Any, states: list[GoState]) -> list[int]:
-    if hasattr(player, "select_moves"):
+def _moves(player: Player | Searcher, states: list[GoState]) -> list[int]:
+    if isinstance(player, BatchPlayer):
         return list(player.select_moves(states))
     return [int(player.select_move(s.copy())) for s in states]
 
 
-def play_match(a: Any, b: Player, games: int, game: GoGame, max_moves: int | None = None,
+def play_match(a: Player | Searcher, b: Player | Searcher, games: int, game: GoGame, max_moves: int | None = None,
                names: tuple[str, str] = ("A", "B")) -> MatchResult:
-    """``games`` games of ``a`` against ``b`` (A black in even games); returns A's score and the records."""
+    """``games`` games of ``a`` against ``b`` (A black in even games); returns A's score and the records. Both are
+    reset before the first game; a searching agent plays as it is."""
     cap = max_moves or 2 * game.board_size**2
     states = [GoState.new(game.board_size, game.komi, game.history, max_moves=cap) for _ in range(games)]
     a_colour = [BLACK if i % 2 == 0 else -BLACK for i in range(games)]
     moves: list[list[tuple[int, int]]] = [[] for _ in range(games)]
     for p in (a, b):
-        if hasattr(p, "reset"):
-            p.reset()
+        p.reset()
     while True:
         live = [i for i in range(games) if not states[i].is_terminal]
         if not live:
@@ -95,22 +97,23 @@ def go_evaluation(agent: Any, env: gymnasium.Env, games: int, run_dir: Path, ste
                   opponents: tuple[str, ...] = ("random", "capture"), seed: int = 0) -> dict[str, float]:
     """Win rates of a searching agent against the built-in opponents, plus SGF samples in ``run_dir/sgf``.
 
-    Returns ``{}`` unless ``env`` is a Go env and ``agent`` searches (has ``select_moves``).
+    Returns ``{}`` unless ``env`` is a Go env and ``agent`` searches (a :class:`Searcher`). A :class:`SelfPlayer`
+    also has its last self-play game written.
     """
     game = getattr(env.unwrapped, "game", None)
-    if not isinstance(game, GoGame) or not hasattr(agent, "select_moves") or games < 1:
+    if not isinstance(game, GoGame) or not isinstance(agent, Searcher) or games < 1:
         return {}
-    if hasattr(agent, "attach"):
-        agent.attach(game)
+    agent.attach(game)
     out: dict[str, float] = {}
-    me = str(getattr(agent, "name", "agent"))
+    me = str(agent.name)
     folder = Path(run_dir) / "sgf"
     folder.mkdir(parents=True, exist_ok=True)
     for k, name in enumerate(opponents):
         result = play_match(agent, make_player(name, seed + step + k), games, game, names=(me, name))
         out[f"eval/win_{name}"] = result.win_rate
         save_sgf(folder / f"{step:012d}-vs-{name}.sgf", result.records[0])
-    for i, g in enumerate(getattr(agent, "recent_games", [])[-1:]):
+    recent = agent.recent_games if isinstance(agent, SelfPlayer) else []
+    for i, g in enumerate(recent[-1:]):
         colours = [BLACK if j % 2 == 0 else -BLACK for j in range(len(g.actions))]
         record = GameRecord(size=game.board_size, komi=game.komi, black=me, white=me,
                             result=_self_play_result(g), moves=list(zip(colours, g.actions, strict=True)))

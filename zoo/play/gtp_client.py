@@ -300,6 +300,9 @@ class GtpPlayer:
         """Forget the mirrored position; the next move rebuilds it in the engine."""
         self._mirror = None
 
+    def reseed(self, seed: int) -> None:
+        """Nothing to do here: an engine takes its seed on its command line (a match restarts it per game)."""
+
     def sync(self, state: GoState) -> None:
         """Make the engine hold ``state``: one ``play`` if it is the mirrored position plus one move, else a rebuild."""
         mirror = self._mirror

@@ -86,11 +86,9 @@ def build_player(spec: PlayerSpec, seed: int, stack: contextlib.ExitStack, engin
     key = (spec.path, spec.overrides)
     if key not in _AGENTS:
         _AGENTS[key] = load_agent(spec.path, dict(spec.overrides))
-    player = agent_player(_AGENTS[key], spec.name)
-    if hasattr(player, "reseed"):
-        player.reseed(seed)
-    if hasattr(player, "reset"):
-        player.reset()
+    player = agent_player(_AGENTS[key], spec.name)  # shared by the games of this process: reseeded, reset
+    player.reseed(seed)
+    player.reset()
     return player
 
 

@@ -1,13 +1,14 @@
 """Players: whatever picks a Go move for the arena and the GTP engine.
 
-The seam is :class:`Player`: a ``name`` and ``select_move(state) -> action`` (``N * N`` is pass, and
-:data:`RESIGN` resigns). A player may also define ``reset()``, called at the start of every game (for
-example to clear a search tree); callers look it up with ``getattr(player, "reset", None)``.
-Built-in bots (:class:`RandomPlayer`, :class:`CapturePlayer`, :class:`MctsPlayer`) wrap the policies of
-:mod:`envs.go.opponents` and :mod:`envs.go.uct`; an external GTP engine becomes a player through
-:class:`zoo.play.gtp_client.GtpPlayer`; a trained agent of any kind through :func:`load_agent` and
-:func:`agent_player` (searching agents play their own ``select_move``, the others their greedy ``act`` on the
-observation the Go env would give them).
+The seam is :class:`Player`: a ``name``, ``select_move(state) -> action`` (``N * N`` is pass, and
+:data:`RESIGN` resigns), ``reset()`` at the start of every game (for example to clear a search tree) and
+``reseed(seed)`` for a per-game seed; every player here has all four (trivially where there is nothing to do).
+A player that moves in several positions at once is also a :class:`BatchPlayer` (``select_moves(states)``); a
+searching agent (:class:`agents.protocol.Searcher`) is both as it stands. Built-in bots (:class:`RandomPlayer`,
+:class:`CapturePlayer`, :class:`MctsPlayer`) wrap the policies of :mod:`envs.go.opponents` and
+:mod:`envs.go.uct`; an external GTP engine becomes a player through :class:`zoo.play.gtp_client.GtpPlayer`; a
+trained agent of any kind through :func:`load_agent` and :func:`agent_player` (searching agents play their own
+``select_move``, the others their greedy ``act`` on the observation the Go env would give them).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from agents.protocol import Agent, Searcher
 from envs.go.aec import planes_for
 from envs.go.opponents import Policy, capture_policy, random_policy
 from envs.go.uct import uct_policy
@@ -31,11 +33,30 @@ RESIGN = -1
 
 @runtime_checkable
 class Player(Protocol):
-    """Given a position, a move. ``select_move`` must not change ``state`` and returns a legal action or RESIGN."""
+    """Given a position, a move; see the module docstring."""
 
     name: str
 
-    def select_move(self, state: GoState) -> int: ...
+    def select_move(self, state: GoState) -> int:
+        """A legal action for ``state`` (``N * N`` passes) or :data:`RESIGN`; ``state`` is left unchanged."""
+        ...
+
+    def reset(self) -> None:
+        """A new game starts: forget what was kept of the last one (a search tree, a mirrored position)."""
+        ...
+
+    def reseed(self, seed: int) -> None:
+        """Draw from ``seed`` from now on (a match's per-game seed); nothing to do for a player that draws nothing."""
+        ...
+
+
+@runtime_checkable
+class BatchPlayer(Protocol):
+    """A player that moves in several positions at once (one batched search over all of a match's games)."""
+
+    def select_moves(self, states: list[GoState]) -> list[int]:
+        """The moves for ``states``, in order, as :meth:`Player.select_move` would give them; no state is changed."""
+        ...
 
 
 class PolicyPlayer:
@@ -55,6 +76,10 @@ class PolicyPlayer:
 
     def reset(self) -> None:
         """Nothing to clear between games."""
+
+    def reseed(self, seed: int) -> None:
+        """A new generator from ``seed``."""
+        self.rng = np.random.default_rng(seed)
 
 
 class RandomPlayer(PolicyPlayer):
@@ -88,7 +113,7 @@ class ActPlayer:
     more boards; the mask is the legal-action mask.
     """
 
-    def __init__(self, agent: Any, history: int, name: str = "agent") -> None:
+    def __init__(self, agent: Agent, history: int, name: str = "agent") -> None:
         self.agent, self.history, self.name = agent, int(history), name
 
     def observation(self, state: GoState) -> np.ndarray:
@@ -108,11 +133,15 @@ class ActPlayer:
     def reset(self) -> None:
         """Nothing to clear between games."""
 
+    def reseed(self, seed: int) -> None:
+        """Nothing to reseed: the greedy policy draws nothing."""
+
 
 class SearchPlayer:
-    """A :class:`Player` around an agent with ``select_move(state)`` on Go states (``zero``, ``alphago``)."""
+    """A :class:`Player` and :class:`BatchPlayer` around a :class:`Searcher` agent on Go states (``zero``,
+    ``alphago``)."""
 
-    def __init__(self, agent: Any, name: str = "agent") -> None:
+    def __init__(self, agent: Searcher, name: str = "agent") -> None:
         self.agent, self.name = agent, name
 
     def select_move(self, state: GoState) -> int:
@@ -120,20 +149,16 @@ class SearchPlayer:
         return int(self.agent.select_move(state.copy()))
 
     def select_moves(self, states: list[GoState]) -> list[int]:
-        """Searched moves for several positions at once when the agent batches them, else one by one."""
-        if hasattr(self.agent, "select_moves"):
-            return [int(a) for a in self.agent.select_moves([s.copy() for s in states])]
-        return [self.select_move(s) for s in states]
+        """Searched moves for several positions at once (one batched search)."""
+        return [int(a) for a in self.agent.select_moves([s.copy() for s in states])]
 
     def reset(self) -> None:
         """Start a new game (the agent forgets its kept search tree)."""
-        if hasattr(self.agent, "reset"):
-            self.agent.reset()
+        self.agent.reset()
 
     def reseed(self, seed: int) -> None:
-        """Give the agent's generator a new seed (a per-game seed)."""
-        if hasattr(self.agent, "rng"):
-            self.agent.rng = np.random.default_rng(seed)
+        """Give the agent a new generator from ``seed`` (a per-game seed)."""
+        self.agent.reseed(seed)
 
 
 @dataclass
@@ -157,15 +182,15 @@ class LoadedAgent:
 
     @property
     def searches(self) -> bool:
-        """Whether it picks moves by search on Go states (``select_move``) rather than by ``act``."""
-        return hasattr(self.agent, "select_move") or hasattr(self.agent, "select_moves")
+        """Whether it picks moves by search on Go states (a :class:`Searcher`) rather than by ``act``."""
+        return isinstance(self.agent, Searcher)
 
 
 def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, seed: int = 0) -> LoadedAgent:
     """Rebuild the agent of a checkpoint (file, or run directory: its newest checkpoint) of any agent of the suite.
 
     Reads the checkpoint's ``config``, builds the agent through ``agents.build_agent`` (with ``overrides`` applied to
-    its config, e.g. ``{"simulations": 200}``), loads its state and attaches the env's game when the agent takes one.
+    its config, e.g. ``{"simulations": 200}``), loads its state and attaches the env's game to a :class:`Searcher`.
     Raises :class:`zoo.errors.UserError` naming the problem (missing or damaged checkpoint, unknown override).
     """
     import dataclasses
@@ -204,7 +229,7 @@ def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, 
     except ValueError as exc:
         raise CheckpointError(f"checkpoint {path}: {exc}") from None
     game = getattr(env.unwrapped, "game", None)
-    if game is not None and hasattr(agent, "attach"):
+    if game is not None and isinstance(agent, Searcher):
         agent.attach(game)
     return LoadedAgent(agent, config, env, Path(path))
 

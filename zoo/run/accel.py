@@ -1,10 +1,10 @@
-"""The GPU path: autocast precision and ``torch.compile`` applied to an agent's net, and the process-group size.
+"""The GPU path: autocast precision and ``torch.compile`` applied to an agent's nets, and the process-group size.
 
-``device=auto`` already picks CUDA when present (:func:`zoo.run.loop.resolve_device`). On CUDA the zero agent's
-self-play inference (:class:`agents.search.evaluator.NetEvaluator`) and training (:class:`agents.zero.learner.Learner`)
-run under autocast to the dtype of ``runner.precision`` and copy their inputs through pinned memory; the game
-engine and the tree stay on the CPU and send one batch of leaves per search step to the GPU. On the CPU
-everything computes in fp32 (CPU autocast gains nothing for these small convolutions).
+``device=auto`` already picks CUDA when present (:func:`zoo.run.loop.resolve_device`). An agent with torch nets
+declares :class:`agents.protocol.Accelerable` (zero): on CUDA its self-play inference and its training run under
+autocast to the dtype of ``runner.precision`` (``agent.set_precision``) and copy their inputs through pinned
+memory; the game engine and the tree stay on the CPU and send one batch of leaves per search step to the GPU. On
+the CPU everything computes in fp32 (CPU autocast gains nothing for these small convolutions).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from agents.protocol import Accelerable
 from zoo.errors import ConfigError
 from zoo.run.config import RunnerConfig
 
@@ -31,24 +32,19 @@ def autocast_dtype(precision: str, device: str) -> torch.dtype | None:
 
 
 def accelerate(agent: Any, runner: RunnerConfig, device: str) -> None:
-    """Apply ``runner.precision`` and ``runner.compile`` to an agent with a net, evaluator and learner (zero);
-    other agents are left as they are (``runner.compile`` on one is a :class:`ConfigError`)."""
-    evaluator, learner, net = (getattr(agent, k, None) for k in ("evaluator", "learner", "net"))
+    """Apply ``runner.precision`` and ``runner.compile`` to an :class:`Accelerable` agent (zero); other agents are
+    left as they are (``runner.compile`` on one is a :class:`ConfigError`)."""
     dtype = autocast_dtype(runner.precision, device)
     if str(device).startswith("cuda"):
         torch.backends.cudnn.benchmark = True  # fixed board shapes: let cuDNN pick its fastest kernels once
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    for plain in (evaluator, getattr(agent, "best_evaluator", None)):  # not a compressed self-play copy
-        if hasattr(plain, "amp_dtype"):
-            plain.amp_dtype = dtype
-    if hasattr(learner, "set_precision"):
-        learner.set_precision(dtype)
+    if isinstance(agent, Accelerable):
+        agent.set_precision(dtype)
     if runner.compile:
-        if not isinstance(net, torch.nn.Module) or not hasattr(evaluator, "model") or not hasattr(learner, "model"):
+        if not isinstance(agent, Accelerable):
             raise ConfigError(f"runner.compile=true needs an agent with a torch net, evaluator and learner (zero); "
                               f"agent {type(agent).__name__} has none")
-        compiled = torch.compile(net, dynamic=True)  # batch sizes vary with the games still searching
-        evaluator.model = learner.model = compiled
+        agent.compile_nets()
 
 
 def world_size() -> int:

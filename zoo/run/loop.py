@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from agents import Agent, action_mask_from, build_agent
+from agents.protocol import SelfPlayer
 from zoo.errors import CheckpointError, ConfigError
 from zoo.run.accel import accelerate
 from zoo.run.checkpoint import (
@@ -127,7 +128,7 @@ class Run:
                                      self.rng, self.device, net=cfg.net)
         except ValueError as exc:
             raise ConfigError(f"agent={cfg.agent.name} on env={cfg.env.name}: {exc}") from None
-        _compress_selfplay(self.agent, getattr(cfg, "compress", None), self.device, cfg.seed)
+        _compress_selfplay(self.agent, cfg.compress, self.device, cfg.seed, cfg.agent.name)
         accelerate(self.agent, cfg.runner, self.device)
         self.counters = Counters()
         self.recent_returns: list[float] = []
@@ -240,10 +241,10 @@ class Run:
         final net compressed beside the checkpoints."""
         self._evaluate()
         self.save()
-        if getattr(self.agent, "compression", None) is not None:
+        if isinstance(self.agent, SelfPlayer):  # writes nothing without compress=
             paths = self.agent.save_selfplay_net(str(self.run_dir / "checkpoints"),
                                                  f"final-{self.counters.env_steps:012d}")
-            if self.cfg.progress:
+            if paths and self.cfg.progress:
                 print("\n".join(f"compressed net: {path}" for path in paths))
         c = self.counters
         summary: dict[str, Any] = {
@@ -282,7 +283,7 @@ class Run:
             self.last_eval.update(evaluation(self.agent, self.eval_env, self.cfg.eval.episodes, self.run_dir,
                                              self.counters.env_steps, seed=self.cfg.seed))
         # The learner's net against the previous best (AlphaZero): progress between evaluations, or the gate.
-        if hasattr(self.agent, "evaluate_against_best"):
+        if isinstance(self.agent, SelfPlayer):
             self.last_eval.update(self.agent.evaluate_against_best())
         # Each logged step carries the counters (once), so eval curves plot against wall time and games too.
         c = self.counters
@@ -321,15 +322,15 @@ def _check_compatible(ckpt: Mapping[str, Any], cfg: RunConfig, path: Path) -> No
         )
 
 
-def _compress_selfplay(agent: Agent, compress: Any, device: str, seed: int) -> None:
-    """Give a self-playing agent its compressed self-play net (``compress=``); :class:`ConfigError` when the agent
-    has no self-play or the method cannot compress its net on this device."""
+def _compress_selfplay(agent: Agent, compress: Any, device: str, seed: int, name: str) -> None:
+    """Give a :class:`SelfPlayer` agent (named ``name``) its compressed self-play net (``compress=``);
+    :class:`ConfigError` when the agent has no self-play or the method cannot compress its net on this device."""
     if compress is None or compress.method == "none":
         return
-    if not hasattr(agent, "set_selfplay_compression"):
+    if not isinstance(agent, SelfPlayer):
         raise ConfigError(f"compress={compress.method} compresses the self-play net of agent=zero; agent "
-                          f"{getattr(agent, 'name', type(agent).__name__)!r} has no self-play (use compress=none, or "
-                          "python -m agents.compress on a checkpoint)")
+                          f"{name!r} has no self-play (use compress=none, or python -m agents.compress on a "
+                          "checkpoint)")
     from agents.compress.selfplay import SelfPlayCompression
 
     try:

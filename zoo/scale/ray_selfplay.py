@@ -7,8 +7,9 @@ The asynchronous, parameter-server style of data parallelism (DESIGN.md, "Scale 
   newest weights' version and object-store reference; a worker loads them only when the version changed, i.e.
   it pulls new weights between collects.
 - **The learner** (this process, a :class:`zoo.run.loop.Run`) takes the finished games of whichever worker is
-  done first (``ray.wait``), writes them as a shard, adds them to its replay window, trains as the local runner
-  does (``agent.update``), and publishes its weights under the version ``learner.steps`` (``ray.put``).
+  done first (``ray.wait``), writes them as a shard, adds them to its replay window (``agent.add_games``), trains
+  as the local runner does (``agent.update``), and publishes its self-play weights (``agent.selfplay_weights()``)
+  under the version ``agent.learner_steps`` (``ray.put``). The agent is a :class:`agents.protocol.SelfPlayer`.
   Progress bar, logging, evaluation, checkpoints, resume and Ctrl-C are the local runner's.
 - **Shards**: every batch of games is written to ``RUN_DIR/shards/`` (``.npz``, temp file + atomic rename)
   before the learner uses it. A resumed run adds the shards written after its checkpoint to the replay window,
@@ -42,6 +43,7 @@ import torch
 
 import envs  # noqa: F401  (registers the zoo/ ids, in the worker processes too)
 from agents import build_agent
+from agents.protocol import Searcher, SelfPlayer
 from agents.zero.agent import ZeroBatch
 from agents.zero.config import ZeroConfig
 from agents.zero.selfplay import FinishedGame
@@ -134,13 +136,6 @@ def _check_resources(resources: dict[str, float], runner: RunnerConfig) -> None:
                           f"cluster has {resources.get('CPU', 0.0):g}; lower runner.workers or runner.cpus_per_worker")
 
 
-def selfplay_net(agent: Any) -> torch.nn.Module:
-    """The net the agent's self-play searches with: the gate's champion (``best_net``) when ``agent.gating`` is
-    on, else the learner's net. The learner publishes it and the workers load it."""
-    best = getattr(agent, "best_net", None)
-    return best if best is not None and getattr(agent.cfg, "gating", False) else agent.net
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
@@ -181,8 +176,7 @@ class SelfPlayWorker:
         import ray
 
         if version != self.version:
-            state = ray.get(weights[0])
-            selfplay_net(self.agent).load_state_dict(state)
+            self.agent.load_selfplay_weights(ray.get(weights[0]))
             self.version = version
         batch = self.agent.collect(self.env)
         return {"worker": self.index, "version": self.version, "env_steps": batch.env_steps, "games": batch.games,
@@ -240,6 +234,8 @@ class RayRun(Run):
         check_config(cfg)
         self.ray = import_ray()
         super().__init__(cfg, hooks)
+        if not (isinstance(self.agent, SelfPlayer) and isinstance(self.agent, Searcher)):  # check_config: zero
+            raise ConfigError(f"runner=ray needs an agent that self-plays and searches; got agent={cfg.agent.name}")
         game = getattr(self.env.unwrapped, "game", None)
         if game is None:
             raise ConfigError(f"runner=ray with agent=zero needs a two-player game env (go5..go19); got env="
@@ -314,12 +310,11 @@ class RayRun(Run):
             return self._receive(out)
 
     def _publish(self) -> None:
-        """Put the net's weights in the object store under the version ``learner.steps`` when they changed."""
-        steps = self.agent.learner.steps
+        """Put the self-play weights in the object store under the version ``agent.learner_steps`` when they
+        changed."""
+        steps = self.agent.learner_steps
         if steps != self.version:
-            net = selfplay_net(self.agent)
-            state = {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
-            self.version, self.weights = steps, self.ray.put(state)
+            self.version, self.weights = steps, self.ray.put(self.agent.selfplay_weights())
 
     def _submit(self, worker: int) -> None:
         """Give ``worker`` its next collect (with the newest weights), or a probe while it is suspect."""
@@ -344,41 +339,30 @@ class RayRun(Run):
     def _receive(self, out: dict[str, Any]) -> ZeroBatch:
         games, worker = list(out["games"]), int(out["worker"])
         if games:
-            write_shard(self.shard_dir, self.agent.replay.added, worker, int(out["env_steps"]), games)
-        new = self._add_games(games)
+            write_shard(self.shard_dir, self.agent.replay_added, worker, int(out["env_steps"]), games)
+        new = self.agent.add_games(games)
         self.games_by_worker[worker] += len(games)
         self.collects_by_worker[worker] += 1
         metrics = dict(out["metrics"])
         metrics.update({"selfplay/games": float(self.agent.games_played),
-                        "selfplay/replay_size": float(len(self.agent.replay)),
-                        "ray/weights_lag": float(self.agent.learner.steps - int(out["version"])),
+                        "selfplay/replay_size": float(self.agent.replay_size),
+                        "ray/weights_lag": float(self.agent.learner_steps - int(out["version"])),
                         "ray/worker_failures": float(sum(self.failures))})
         metrics.update({f"ray/games_worker{w}": float(n) for w, n in enumerate(self.games_by_worker)})
         return ZeroBatch(int(out["env_steps"]), [float(g.winner) for g in games], [len(g.actions) for g in games],
                          new, games, metrics)
 
-    def _add_games(self, games: list[FinishedGame]) -> int:
-        agent, new = self.agent, 0
-        for g in games:
-            if len(g.z):
-                agent.replay.add(g.planes, g.policy.astype(np.float16), g.z)
-                new += len(g.z)
-        agent.games_played += len(games)
-        agent.recent_games = (agent.recent_games + games)[-4:]
-        return new
-
     def _add_shards_after_checkpoint(self) -> None:
         """Put the games of shards written after the restored checkpoint into the replay window and counters."""
-        replay, count = self.agent.replay, 0
+        count = 0
         for path in sorted(self.shard_dir.glob("*.npz")) if self.shard_dir.is_dir() else []:
             shard = read_shard(path)
             added_before, _, env_steps = (int(v) for v in shard["meta"])
-            if added_before < replay.added:
+            if added_before < self.agent.replay_added:
                 continue
-            replay.add(shard["planes"], shard["policy"], shard["z"])
+            self.agent.add_positions(shard["planes"], shard["policy"], shard["z"], games=len(shard["moves"]))
             self.counters.env_steps += env_steps
             self.counters.episodes += len(shard["moves"])
-            self.agent.games_played += len(shard["moves"])
             count += 1
         if count and self.cfg.progress:
             print(f"resumed: the games of {count} shard(s) written after the checkpoint are back in the replay window")

@@ -5,11 +5,13 @@ its own self-play games and its own replay window; they differ in how they train
 
 - The process group is set up from torchrun's variables (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
   ``MASTER_ADDR``/``MASTER_PORT``): gloo on the CPU, nccl on CUDA (rank r uses ``cuda:LOCAL_RANK``).
-- The learner trains through ``DistributedDataParallel`` (:meth:`agents.zero.learner.Learner.data_parallel`):
-  rank 0's weights are broadcast at the start and every gradient step averages the gradients of all ranks, so
-  the weights stay equal everywhere. Batch-norm statistics are rank 0's, broadcast at every training forward.
+- The learner trains through ``DistributedDataParallel`` (``agent.data_parallel()`` of
+  :class:`agents.protocol.Accelerable`): rank 0's weights are broadcast at the start and every gradient step
+  averages the gradients of all ranks, so the weights stay equal everywhere. Batch-norm statistics are rank 0's,
+  broadcast at every training forward.
 - After each collect the ranks agree on the number of gradient steps: every rank runs
-  ``round(mean new positions x train_ratio / batch_size)`` steps, once every rank's window holds ``min_replay``.
+  ``round(mean new positions x train_ratio / batch_size)`` steps, once every rank's window holds ``min_replay``
+  (the agent's ``replay_size`` and ``min_replay``, :class:`agents.protocol.SelfPlayer`).
 - **Effective batch** = K x ``agent.batch_size`` (each rank samples ``batch_size`` from its own window), and
   ``train_ratio`` keeps its meaning (positions trained per position played, over all ranks), so there are K
   times fewer, K times larger steps per position than one process playing as much.
@@ -34,6 +36,7 @@ import torch
 import torch.distributed as dist
 
 import envs  # noqa: F401  (registers the zoo/ ids)
+from agents.protocol import Accelerable, SelfPlayer
 from zoo.errors import ConfigError
 from zoo.run.config import RunConfig
 from zoo.run.logging import MultiLogger
@@ -58,31 +61,28 @@ class DDPRun(Run):
         if rank > 0 and self.checkpoint is not None:
             seq = np.random.SeedSequence([cfg.seed, rank, self.counters.updates])
             self.rng.bit_generator.state = np.random.default_rng(seq).bit_generator.state
-        learner = getattr(self.agent, "learner", None)
-        if learner is None or not hasattr(learner, "data_parallel"):
+        if not (isinstance(self.agent, Accelerable) and isinstance(self.agent, SelfPlayer)):
             raise ConfigError(f"torchrun data-parallel training needs agent=zero; got agent={cfg.agent.name}")
-        learner.data_parallel()
-        if cfg.runner.compile:
-            learner.model = torch.compile(learner.model)
+        self.agent.data_parallel(compile=cfg.runner.compile)
         self.comm_device = torch.device(self.device if str(self.device).startswith("cuda") else "cpu")
 
     def collect(self) -> Any:
         """This rank's collect, with counts summed over the ranks and gradient steps agreed (module docstring)."""
         batch = self.agent.collect(self.env)
-        counts = torch.tensor([batch.env_steps, batch.new_positions, len(self.agent.replay)], dtype=torch.float64,
+        counts = torch.tensor([batch.env_steps, batch.new_positions, self.agent.replay_size], dtype=torch.float64,
                               device=self.comm_device)
         least = counts.clone()
         dist.all_reduce(counts)
         dist.all_reduce(least, op=dist.ReduceOp.MIN)
         episodes: list[Any] = [None] * self.world
         dist.all_gather_object(episodes, (batch.episode_returns, batch.episode_lengths))
-        ready = least[2].item() >= max(self.agent.cfg.min_replay, 1)
+        ready = least[2].item() >= self.agent.min_replay
         batch.env_steps = int(counts[0].item())
         batch.new_positions = int(counts[1].item()) // self.world if ready else 0
         batch.episode_returns = [r for rets, _ in episodes for r in rets]
         batch.episode_lengths = [n for _, lens in episodes for n in lens]
         batch.metrics["ddp/world_size"] = float(self.world)
-        batch.metrics["ddp/effective_batch"] = float(self.world * self.agent.cfg.batch_size)
+        batch.metrics["ddp/effective_batch"] = float(self.world * self.agent.batch_size)
         return batch
 
     def _make_logger(self) -> MultiLogger:
