@@ -1,4 +1,4 @@
-"""The seams every agent meets (see DESIGN.md, "Seams"), and the capabilities only some agents have.
+"""The seams every agent meets (docs/design.md, "The seams"), and the capabilities only some agents have.
 
 An agent is built from its frozen config dataclass, the env's spaces and a seeded ``np.random.Generator``. The
 run loop (``zoo.run.loop``) drives it::

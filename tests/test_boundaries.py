@@ -1,4 +1,4 @@
-"""Dependency direction (DESIGN.md): train.py -> zoo -> agents, envs; agents and envs never import each other.
+"""Dependency direction (docs/design.md): train.py -> zoo -> agents, envs; agents and envs never import each other.
 
 Inside ``zoo/``: no import circle among its modules, and the run core (``zoo/run/``) imports nothing of Go
 (``envs``) or of the packages built on it (play, scale, pipelines, reporting, the launcher, the commands). zoo

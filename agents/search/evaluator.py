@@ -1,4 +1,4 @@
-"""The Evaluator seam (DESIGN.md): what search needs of a net, batched.
+"""The Evaluator seam (docs/design.md, "The seams"): what search needs of a net, batched.
 
 ``evaluate(planes (n, C, H, W) float32, masks (n, A) bool) -> (priors (n, A) float32, values (n,) float32)``:
 priors sum to 1 over the legal actions and are 0 elsewhere; values are in [-1, 1] from the view of the player to

@@ -1,4 +1,4 @@
-"""What search and self-play need of a two-player, zero-sum, perfect-information game (DESIGN.md, "Seams").
+"""What search and self-play need of a two-player, zero-sum, perfect-information game (docs/design.md, "The seams").
 
 The agent never imports a game: the Go engine (``envs.go.game.GoGame``) meets these protocols structurally and
 reaches the agent through the env (``env.unwrapped.game``) or through whoever builds a player.

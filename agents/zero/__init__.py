@@ -1,4 +1,4 @@
-"""AlphaZero: a dual-head net trained from self-play with batched PUCT search (DESIGN.md, "Go and AlphaZero").
+"""AlphaZero: a dual-head net trained from self-play with batched PUCT search (docs/design.md, "Where the time goes").
 
 The search, its Game and Evaluator seams and its settings live in ``agents.search``; ``ZeroConfig.search`` gives
 it its :class:`agents.search.SearchConfig`.

@@ -1,6 +1,6 @@
 """One game of Go: :class:`GoState`, a thin Python face over the numba kernels of :mod:`envs.go.engine`.
 
-Rules (the suite's, see DESIGN.md): area scoring (Tromp-Taylor: stones plus empty regions that reach only one
+Rules (docs/design.md, "Go rules"): area scoring (Tromp-Taylor: stones plus empty regions that reach only one
 colour), komi, suicide illegal, positional superko (no move may recreate an earlier whole-board position,
 whoever is to move; passes never violate it), two consecutive passes end the game, an optional move cap ends
 the game (and it is scored), resignation.

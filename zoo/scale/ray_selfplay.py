@@ -1,6 +1,6 @@
 """Self-play on Ray actors, the learner in this process: ``python train.py env=go9 agent=zero runner=ray``.
 
-The asynchronous, parameter-server style of data parallelism (DESIGN.md, "Scale out"):
+The asynchronous, parameter-server style of data parallelism (docs/design.md, "Data flow", scale-out):
 
 - **Workers** (``runner.workers`` Ray actors, ``runner.cpus_per_worker`` / ``runner.gpus_per_worker`` each) hold a
   copy of the agent and play its batched self-play (``agent.collect``), one collect per task. A task carries the
