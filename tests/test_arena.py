@@ -158,6 +158,21 @@ def test_a_checkpoint_of_another_board_size_names_both_sizes(ppo_run: Path) -> N
         resolve_spec(f"{ppo_run}@bogus=1", 5, 24.0)
 
 
+@pytest.mark.parametrize("option,message", [
+    ("num_steps=abc", "num_steps='abc' of agent PGConfig must be int"),
+    ("num_steps=2.5", "num_steps=2.5 of agent PGConfig must be int"),
+    ("num_steps=true", "num_steps=True of agent PGConfig must be int"),
+    ("gamma=nan", r"gamma=nan of agent PGConfig must be float \(finite\)"),
+    ("gamma=inf", r"gamma=inf of agent PGConfig must be float \(finite\)"),
+    ("norm_adv=1", "norm_adv=1 of agent PGConfig must be bool"),
+])
+def test_a_checkpoint_setting_of_the_wrong_type_is_one_line(ppo_run: Path, option: str, message: str) -> None:
+    with pytest.raises(UserError, match=message) as info:
+        resolve_spec(f"{ppo_run}@{option}", 5, 24.0)
+    assert "\n" not in str(info.value)
+    assert resolve_spec(f"{ppo_run}@gamma=0.9,num_steps=64", 5, 24.0).overrides == (("gamma", 0.9), ("num_steps", 64))
+
+
 def test_the_cli_reports_a_bad_spec_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         arena.main(["--board", "5", "--players", "random", "nosuchplayer", "--games", "2", "--jobs", "1"])

@@ -13,6 +13,7 @@ trained agent of any kind through :func:`load_agent` and :func:`agent_player` (s
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -215,7 +216,12 @@ def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, 
                         f"valid: {', '.join(sorted(known))}")
     cfg = cls(**{k: v for k, v in agent_cfg.items() if k in known})
     if overrides:
-        cfg = dataclasses.replace(cfg, **overrides)
+        for key, value in overrides.items():
+            _check_override(cls, key, value, checkpoint)
+        try:
+            cfg = dataclasses.replace(cfg, **overrides)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"{checkpoint}: {exc}") from None
     net = config.get("net")
     if net:
         net_cls = net_config_class(net.get("kind", ""))
@@ -232,6 +238,30 @@ def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, 
     if game is not None and isinstance(agent, Searcher):
         agent.attach(game)
     return LoadedAgent(agent, config, env, Path(path))
+
+
+def _check_override(cls: type, key: str, value: Any, checkpoint: str | Path) -> None:
+    """UserError unless ``value`` fits the type of the agent config's field ``key``: an int for an int field (not a
+    bool, not 2.5), a finite number for a float field, true/false for a bool field."""
+    import math
+    import typing
+
+    from zoo.errors import UserError
+
+    kind = typing.get_type_hints(cls).get(key)
+    options = typing.get_args(kind) if typing.get_origin(kind) in (typing.Union, types.UnionType) else (kind,)
+    fits = (
+        (int in options and isinstance(value, int) and not isinstance(value, bool))
+        or (float in options and isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+        or (bool in options and isinstance(value, bool))
+        or (str in options and isinstance(value, str))
+        or not {int, float, bool, str} & set(options)
+    )
+    if not fits:
+        wanted = " or ".join(t.__name__ for t in options if t in (int, float, bool, str))
+        finite = " (finite)" if float in options else ""
+        raise UserError(f"{checkpoint}: setting {key}={value!r} of agent {cls.__name__} must be {wanted}{finite}")
 
 
 def agent_player(loaded: LoadedAgent, name: str | None = None) -> Player:
