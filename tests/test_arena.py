@@ -28,7 +28,7 @@ from zoo.run.config import EnvConfig, RunConfig, to_plain_dict
 from zoo.run.make_env import make_env
 
 GNUGO = find_gnugo()
-needs_gnugo = pytest.mark.skipif(GNUGO is None, reason="GNU Go not installed (apt-get install gnugo)")
+needs_gnugo = pytest.mark.gnugo
 
 FAKE_ENGINE = '''
 import os, sys

@@ -13,7 +13,6 @@ from envs.go.sgf import load_sgf, record_from_actions, save_sgf
 from zoo.errors import UserError
 from zoo.pipelines import corpus as corpus_mod
 from zoo.pipelines.corpus import Positions, generate_corpus, load_sgf_folder, positions
-from zoo.play.gtp_client import find_gnugo
 
 
 def test_folder_to_positions_skips_the_random_opening(priority_corpus: Path, tmp_path: Path) -> None:
@@ -69,7 +68,7 @@ def test_missing_engines_name_what_to_install(tmp_path: Path, monkeypatch: pytes
         generate_corpus(tmp_path / "c", 1, 5, 0.5, engine="no-such-engine-xyz --mode gtp", progress=False)
 
 
-@pytest.mark.skipif(find_gnugo() is None, reason="GNU Go is not installed (apt-get install gnugo)")
+@pytest.mark.gnugo
 def test_gnugo_corpus_is_seeded_per_game_and_resumable(tmp_path: Path) -> None:
     folder = generate_corpus(tmp_path / "c", 2, 5, 0.5, level=0, seed=3, random_moves=1, progress=False)
     games = [load_sgf(p) for p in sorted(folder.glob("*.sgf"))]
@@ -82,7 +81,7 @@ def test_gnugo_corpus_is_seeded_per_game_and_resumable(tmp_path: Path) -> None:
     assert corpus_mod.RANDOM_MOVES_PROPERTY == "ZR"
 
 
-@pytest.mark.skipif(find_gnugo() is None, reason="GNU Go is not installed (apt-get install gnugo)")
+@pytest.mark.gnugo
 def test_parallel_engines_write_the_same_games(tmp_path: Path) -> None:
     one = generate_corpus(tmp_path / "one", 4, 5, 0.5, level=0, seed=7, random_moves=2, progress=False)
     two = generate_corpus(tmp_path / "two", 4, 5, 0.5, level=0, seed=7, random_moves=2, progress=False, jobs=2)

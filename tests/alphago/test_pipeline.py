@@ -13,7 +13,6 @@ from conftest import compose, subprocess_env, train_cmd
 from agents import AGENT_CONFIGS, build_agent
 from zoo.errors import UserError
 from zoo.pipelines.alphago import finished_stages, run_pipeline, stage_file
-from zoo.play.gtp_client import find_gnugo
 from zoo.run.checkpoint import load_checkpoint, resolve_resume
 from zoo.run.make_env import make_env
 
@@ -83,7 +82,7 @@ def test_bad_input_gives_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(find_gnugo() is None, reason="GNU Go is not installed (apt-get install gnugo)")
+@pytest.mark.gnugo
 def test_train_py_runs_the_whole_pipeline_on_go5(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     proc = subprocess.run(train_cmd("env=go5", "agent=alphago", "agent.corpus_games=4", "agent.corpus_level=0",

@@ -27,8 +27,7 @@ from zoo.play.gtp_engine import score_text
 from zoo.play.players import RESIGN, RandomPlayer
 
 GNUGO = find_gnugo()
-pytestmark = pytest.mark.skipif(GNUGO is None, reason="GNU Go not installed (apt-get install gnugo; Debian puts it "
-                                                      "at /usr/games/gnugo)")
+pytestmark = pytest.mark.gnugo
 
 
 @pytest.fixture
