@@ -93,3 +93,38 @@ def test_prune_keeps_the_newest(tmp_path: Path) -> None:
     prune_checkpoints(tmp_path, keep=2)
     assert [p.name for p in list_checkpoints(tmp_path)] == ["ckpt-000000000300.pt", "ckpt-000000004000.pt"]
     assert not list((tmp_path / "checkpoints").glob("*.tmp"))
+
+
+class _RunsCode:
+    """A pickled object whose loading would run a shell command (what a malicious checkpoint carries)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_checkpoint_carrying_code_is_refused_and_runs_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT, subprocess_env
+
+    from agents.nets.checkpoint import load_net
+
+    marker = tmp_path / "ran"
+    evil = tmp_path / "checkpoints" / "ckpt-000000000100.pt"
+    evil.parent.mkdir()
+    torch.save({"format": 1, "config": {}, "agent": _RunsCode(marker)}, evil)
+    with pytest.raises(CheckpointError, match=r"holds code or objects \((posix|os)\.system\) that the suite refuses"):
+        load_checkpoint(evil)
+    with pytest.raises(ValueError, match="refuses to unpickle"):
+        load_net(evil)
+    done = subprocess.run([sys.executable, str(ROOT / "train.py"), "env=go5", "agent=zero", f"resume={evil}",
+                           "logger=none"], cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "refuses to unpickle" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not marker.exists() and evil.exists()

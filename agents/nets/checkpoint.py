@@ -12,6 +12,7 @@ channel slicing narrowed them, the net is built from its config, narrowed to the
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,20 @@ def load_net(path: str | Path) -> Net:
         ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
-    except Exception as e:  # a truncated or foreign file
+    except Exception as e:  # a truncated or foreign file, or one that carries code
+        refused = refused_pickle(e)
+        if refused:
+            raise ValueError(f"{path}: {refused}") from None
         raise ValueError(f"{path}: not a readable net checkpoint ({type(e).__name__}: {e})") from e
     return net_from_checkpoint(ckpt)
+
+
+def refused_pickle(exc: BaseException) -> str | None:
+    """The reason ``torch.load(weights_only=True)`` refused a file that carries code or arbitrary objects (a pickled
+    class or function such as ``os.system``), or ``None`` when ``exc`` is some other failure (damaged file)."""
+    text = str(exc)
+    found = re.search(r"(?:unsupported|Unsupported global:) (?:GLOBAL |global )?([\w.]+)", text)
+    if "Weights only load failed" not in text or not found:
+        return None
+    return (f"it holds code or objects ({found.group(1)}) that the suite refuses to unpickle; its checkpoints hold "
+            "only tensors, arrays and plain values (the file was not written by the suite, or was tampered with)")

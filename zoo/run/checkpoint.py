@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from agents.nets.checkpoint import refused_pickle
 from zoo.errors import CheckpointError
 
 FORMAT = 1
@@ -50,6 +51,9 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds (zip, pickle, EOF) for damaged files
+        refused = refused_pickle(exc)
+        if refused:
+            raise CheckpointError(f"checkpoint {path} is refused: {refused}") from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({reason[:120]})") from None
     if not isinstance(raw, dict) or "format" not in raw:
