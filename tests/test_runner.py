@@ -86,9 +86,9 @@ def test_the_launcher_hands_the_run_loop_the_go_evaluation() -> None:
     assert go_progress_text({"eval/win_random": 0.5, "eval/win_capture": 0.25}, {"train/loss": 1.5}) == \
         "win vs random 0.50, capture 0.25, loss 1.500"
 
-def _start(tmp_path: Path, *overrides: str) -> subprocess.Popen:
+def _start(tmp_path: Path, *overrides: str, steps: int = 100_000_000) -> subprocess.Popen:
     return subprocess.Popen(
-        train_cmd("env=frozenlake8", "logger=csv", "progress=false", "steps=100000000", "checkpoint_every=20000",
+        train_cmd("env=frozenlake8", "logger=csv", "progress=false", f"steps={steps}", "checkpoint_every=20000",
                   "eval.every=0", f"hydra.run.dir={tmp_path / 'run'}", *overrides),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(), cwd=tmp_path,
         preexec_fn=_default_sigint)
@@ -104,6 +104,16 @@ def _wait_for_checkpoints(proc: subprocess.Popen, run_dir: Path, count: int, tim
     while len(list_checkpoints(run_dir)) < count:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+
+
+def _wait_for_metrics_past(proc: subprocess.Popen, run_dir: Path, step: int, timeout: float = 120) -> None:
+    """Until ``metrics.jsonl`` (written live) holds a row logged after env step ``step``."""
+    deadline = time.monotonic() + timeout
+    path = run_dir / "metrics.jsonl"
+    while not (path.exists() and any(r["step"] > step for r in read_metrics(path))):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"no metrics after step {step}"
         time.sleep(0.05)
 
 
@@ -132,10 +142,10 @@ def test_kill_9_then_resume_loses_only_work_since_the_checkpoint(tmp_path: Path)
 
 def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    proc = _start(tmp_path)
+    proc = _start(tmp_path, steps=4_000_000)  # metrics rows every 20,000 steps, as often as checkpoints
     _wait_for_checkpoints(proc, run_dir, 1)
     periodic = load_checkpoint(list_checkpoints(run_dir)[-1])["counters"]["env_steps"]
-    time.sleep(0.5)
+    _wait_for_metrics_past(proc, run_dir, periodic)  # the run has moved on from its periodic checkpoint
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
