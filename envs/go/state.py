@@ -265,6 +265,17 @@ class GoState:
         E.rehash(self._T, bigger, self._S)
         self._T = bigger
 
+    def set_to_play(self, colour: int) -> None:
+        """Make ``colour`` the side to move without a move (a setup step: a GTP controller playing one colour
+        twice, an SGF record where one colour moves twice, handicap stones). The stones, the seen positions
+        (positional superko ignores who is to move), the pass count and the move count are kept; the legal
+        mask is recomputed for the new mover. ValueError unless ``colour`` is BLACK or WHITE."""
+        if colour not in (BLACK, WHITE):
+            raise ValueError(f"colour must be BLACK (1) or WHITE (-1), got {colour!r}")
+        if colour != self.to_play:
+            self._row[E.TO_PLAY] = colour
+            E.compute_mask(self._S, self._M, self._T, self._C, 0)
+
     def resign(self) -> None:
         """The player to move resigns; the game is over and won by the opponent."""
         if self.is_terminal:

@@ -9,19 +9,34 @@ everything after ``#`` is a comment, and empty lines are ignored (no answer). An
 arguments, or an error inside the player answers ``? message``; the engine keeps running. ``quit`` answers
 ``=`` and stops :meth:`GtpEngine.serve`.
 
-Rules are the suite's (area scoring, positional superko, suicide illegal). Two consequences to know:
+Rules are the suite's (area scoring, positional superko, suicide illegal). What a controller should know:
 
-- colours alternate: ``play`` or ``genmove`` for the colour that is not to move answers ``? illegal move`` /
-  ``? ...turn...`` (handicap stones are not supported; ``fixed_handicap`` is not offered);
+- either colour may move at any time, as GTP allows: ``play b`` twice in a row places two black stones, and
+  ``genmove w`` with black to move plays a white move; after any move the other colour is to move. Positional
+  superko still holds across such moves (it compares stones only, never who is to move);
+- handicap (GTP v2, only on an empty board, not part of the move history, white to move afterwards):
+  ``fixed_handicap N`` places the standard points where GNU Go places them (N in 2..9 on odd sizes from 9,
+  2..4 on other sizes from 7; else ``? invalid number of stones``), ``place_free_handicap N`` (N in 2..points-1)
+  places the same points, fewer when N is more than the size has (2..4 stones on 4x4..6x6), and
+  ``set_free_handicap V...`` places the listed stones (``? bad vertex list`` for fewer than two, a repeat, pass
+  or a bad vertex); a board with stones answers ``? board not empty``;
+- ``loadsgf FILE [MOVE_NUMBER]`` sets size, komi, setup stones (``AB``/``AW``) and replays the main line up to
+  the position before move MOVE_NUMBER (all of it when omitted); the moves are the move history (``undo``
+  takes them back), the setup is not. A missing, unreadable or malformed file, an illegal move in it or a size
+  this player cannot play answers one line ``? cannot load file: ...`` naming the problem; the game is kept;
+- ``printsgf [FILE]`` answers the game so far as SGF (setup and handicap stones as ``AB``/``AW`` with ``HA``,
+  then the moves) or writes it to FILE;
+- ``list_stones black|white`` lists a colour's stones (a GNU Go extension, handy to check a position);
 - the game ends after two passes: a later ``play`` answers ``? illegal move`` and ``genmove`` answers ``pass``
   without playing (``undo`` reopens the game);
 - ``final_score`` is the Tromp-Taylor area count of the current board (every stone counts as alive), and
   ``final_status_list dead`` is always empty while ``final_status_list alive`` lists every stone. Controllers
   that need dead stones removed should use a referee engine (see :func:`zoo.play.gtp_client.referee_score`).
 
-``undo`` replays the game from the move list without its last move; with no move to take back it answers
-``? cannot undo``. ``boardsize`` accepts 2..19 (a trained net: only its own size; else ``? unacceptable size``)
-and clears the board.
+``undo`` takes back the last move (a ``play``, ``genmove`` or loaded move) by replaying the game from its start
+position (empty, handicap or loaded setup) without it; the colour of the undone move is then to move. With no
+move to take back it answers ``? cannot undo`` (so handicap stones stay, as in GNU Go). ``boardsize`` accepts
+2..19 (a trained net: only its own size; else ``? unacceptable size``) and clears the board.
 """
 
 from __future__ import annotations
@@ -34,7 +49,8 @@ from typing import TextIO
 
 from envs.go.coords import action_to_gtp, gtp_to_action
 from envs.go.render import ansi
-from envs.go.state import BLACK, WHITE, GoState, check_komi
+from envs.go.sgf import GameRecord, SgfError, load_sgf, result_string, save_sgf, write_sgf
+from envs.go.state import BLACK, WHITE, GoState, IllegalMoveError, check_komi
 from zoo.errors import UserError
 from zoo.play.players import RESIGN, Player, make_player
 
@@ -60,6 +76,42 @@ def score_text(score: float) -> str:
     return ("B+" if score > 0 else "W+") + f"{abs(score):g}"
 
 
+def fixed_handicap_points(size: int, stones: int) -> list[int] | None:
+    """The actions of GNU Go's fixed handicap of ``stones`` on a ``size`` board, ascending (row 0 at the top),
+    or None when that handicap has no fixed placement (GTP v2 section 4.1.1: 2..9 stones on odd sizes from 9,
+    2..4 on the other sizes from 7, none below 7). The points are on the 4th line from 13x13 up, else the 3rd:
+    two opposite corners, four corners, the centre for 5 and 7, the side midpoints for 6..9."""
+    most = 9 if size % 2 == 1 and size >= 9 else 4 if size >= 7 else 0
+    if not 2 <= stones <= most:
+        return None
+    return _handicap_points(size, stones, 3 if size > 11 else 2)
+
+
+def _handicap_points(size: int, stones: int, line: int) -> list[int]:
+    """``stones`` points of the standard pattern with corners on 0-based line ``line`` (GNU Go's order of
+    placement: upper right, lower left, upper left, lower right, [centre], left/right, top/bottom midpoints)."""
+    mid, far = size // 2, size - 1 - line
+    order = [(line, far), (far, line), (line, line), (far, far), (mid, line), (mid, far), (line, mid), (far, mid)]
+    points = []
+    left = stones
+    if stones in (5, 7, 9):
+        points.append(mid * size + mid)
+        left -= 1
+    points += [r * size + c for r, c in order[:left]]
+    return sorted(points)
+
+
+def free_handicap_points(size: int, stones: int) -> list[int]:
+    """Where ``place_free_handicap`` puts ``stones`` (>= 2): the fixed points, as many as the size has (at most
+    9 on odd sizes from 9, 4 on the others from 7, 4 on the 2nd line of 4x4..6x6; none below 4)."""
+    if size >= 7:
+        most = 9 if size % 2 == 1 and size >= 9 else 4
+        return _handicap_points(size, min(stones, most), 3 if size > 11 else 2)
+    if size >= 4:
+        return _handicap_points(size, min(stones, 4), 1)
+    return []
+
+
 def _colour(text: str) -> int:
     try:
         return _COLOURS[text.lower()]
@@ -77,7 +129,11 @@ class GtpEngine:
         self.player, self.name, self.version = player, name, version
         self.size, self.komi, self.history = size, komi, history
         self.sizes = sizes
-        self.moves: list[int] = []
+        # The game: a start position (setup stones, colour to move, handicap count) and the moves after it.
+        self.setup_black: list[int] = []
+        self.setup_white: list[int] = []
+        self.first, self.handicap = BLACK, 0
+        self.moves: list[tuple[int, int]] = []  # (colour, action or RESIGN)
         self.state = GoState.new(size, komi=komi, history=history)
         self.quit_requested = False
         self.commands: dict[str, Callable[[list[str]], str]] = {
@@ -98,6 +154,12 @@ class GtpEngine:
             "final_status_list": self._final_status_list,
             "time_settings": lambda a: self._integers(a, 3, "time_settings main_time byo_yomi_time stones"),
             "time_left": self._time_left,
+            "fixed_handicap": self._fixed_handicap,
+            "place_free_handicap": self._place_free_handicap,
+            "set_free_handicap": self._set_free_handicap,
+            "loadsgf": self._loadsgf,
+            "printsgf": self._printsgf,
+            "list_stones": self._list_stones,
         }
 
     # -- framing -------------------------------------------------------------------------------------------
@@ -143,11 +205,43 @@ class GtpEngine:
         return ""
 
     def _new_game(self) -> None:
-        self.moves = []
-        self.state = GoState.new(self.size, komi=self.komi, history=self.history)
+        self._set_game(GoState.new(self.size, komi=self.komi, history=self.history), [], [], BLACK, 0, [])
+
+    def _set_game(self, state: GoState, black: list[int], white: list[int], first: int, handicap: int,
+                  moves: list[tuple[int, int]]) -> None:
+        self.state, self.moves = state, moves
+        self.setup_black, self.setup_white, self.first, self.handicap = black, white, first, handicap
         reset = getattr(self.player, "reset", None)
         if callable(reset):
             reset()
+
+    def _start_state(self, size: int, komi: float, black: list[int], white: list[int], first: int) -> GoState:
+        """The position before the first move: setup stones and the colour to move (ValueError if impossible)."""
+        if not black and not white:
+            state = GoState.new(size, komi=komi, history=self.history)
+            state.set_to_play(first)
+            return state
+        cells = ["."] * (size * size)
+        for stones, mark in ((black, "X"), (white, "O")):
+            for a in stones:
+                cells[a] = mark
+        text = "\n".join("".join(cells[r * size : (r + 1) * size]) for r in range(size))
+        return GoState.from_ascii(text, to_play=first, komi=komi, history=self.history)
+
+    @staticmethod
+    def _apply(state: GoState, colour: int, action: int) -> None:
+        """Play ``action`` (or RESIGN) for ``colour`` in ``state``, whoever is to move (IllegalMoveError)."""
+        state.set_to_play(colour)
+        if action == RESIGN:
+            state.resign()
+        else:
+            state.play(action)
+
+    def _replay(self, moves: list[tuple[int, int]]) -> GoState:
+        state = self._start_state(self.size, self.komi, self.setup_black, self.setup_white, self.first)
+        for colour, action in moves:
+            self._apply(state, colour, action)
+        return state
 
     def _boardsize(self, args: list[str]) -> str:
         if len(args) != 1 or not _is_integer(args[0]):
@@ -189,10 +283,13 @@ class GtpEngine:
             action = gtp_to_action(args[1], self.size)
         except ValueError:
             raise GtpCommandError("invalid color or coordinate") from None
-        if colour != self.state.to_play or not self.state.is_legal(action):
+        state = self.state.copy()
+        state.set_to_play(colour)
+        if not state.is_legal(action):
             raise GtpCommandError("illegal move")
-        self.state.play(action)
-        self.moves.append(action)
+        state.play(action)
+        self.state = state
+        self.moves.append((colour, action))
         return ""
 
     def _genmove(self, args: list[str]) -> str:
@@ -201,34 +298,146 @@ class GtpEngine:
         colour = _colour(args[0])
         if self.state.is_terminal:
             return "pass"
-        if colour != self.state.to_play:
-            side = "black" if self.state.to_play == BLACK else "white"
-            raise GtpCommandError(f"it is {side}'s turn: this engine plays the colours in turn")
-        action = int(self.player.select_move(self.state.copy()))
+        state = self.state.copy()
+        state.set_to_play(colour)
+        action = int(self.player.select_move(state.copy()))
         if action == RESIGN:
-            self.state.resign()
-            self.moves.append(RESIGN)
+            state.resign()
+            self.state = state
+            self.moves.append((colour, RESIGN))
             return "resign"
-        if not self.state.is_legal(action):
+        if not state.is_legal(action):
             raise GtpCommandError(
-                f"player {self.player.name} chose an illegal move {action}: {self.state.illegal_reason(action)}"
+                f"player {self.player.name} chose an illegal move {action}: {state.illegal_reason(action)}"
             )
-        self.state.play(action)
-        self.moves.append(action)
+        state.play(action)
+        self.state = state
+        self.moves.append((colour, action))
         return action_to_gtp(action, self.size)
 
     def _undo(self, args: list[str]) -> str:
         if not self.moves:
             raise GtpCommandError("cannot undo")
         moves = self.moves[:-1]
-        state = GoState.new(self.size, komi=self.komi, history=self.history)
-        for action in moves:
-            if action == RESIGN:
-                state.resign()
-            else:
-                state.play(action)
+        state = self._replay(moves)
+        state.set_to_play(self.moves[-1][0])  # the position before the undone move: its colour is to move
         self.state, self.moves = state, moves
         return ""
+
+    # -- handicap ------------------------------------------------------------------------------------------
+
+    def _place_handicap(self, points: list[int]) -> str:
+        """Start the game from black stones on ``points``, white to move (the stones are not moves)."""
+        state = self._start_state(self.size, self.komi, points, [], WHITE)
+        self._set_game(state, list(points), [], WHITE, len(points), [])
+        return " ".join(action_to_gtp(a, self.size) for a in points)
+
+    def _handicap_count(self, args: list[str]) -> int:
+        if len(args) != 1 or not _is_integer(args[0]):
+            raise GtpCommandError("syntax error: expected the number of handicap stones")
+        if self.state.board.any():
+            raise GtpCommandError("board not empty")
+        return int(args[0])
+
+    def _fixed_handicap(self, args: list[str]) -> str:
+        points = fixed_handicap_points(self.size, self._handicap_count(args))
+        if points is None:
+            raise GtpCommandError("invalid number of stones")
+        return self._place_handicap(points)
+
+    def _place_free_handicap(self, args: list[str]) -> str:
+        stones = self._handicap_count(args)
+        points = free_handicap_points(self.size, stones) if 2 <= stones < self.size * self.size else []
+        if len(points) < 2:
+            raise GtpCommandError("invalid number of stones")
+        return self._place_handicap(points)
+
+    def _set_free_handicap(self, args: list[str]) -> str:
+        if not args:
+            raise GtpCommandError("syntax error: expected the vertices of the handicap stones")
+        points = []
+        for text in args:
+            try:
+                action = gtp_to_action(text, self.size)
+            except ValueError:
+                raise GtpCommandError(f"bad vertex list: {text} is not a vertex") from None
+            if action == self.size * self.size:
+                raise GtpCommandError("bad vertex list: pass is not a handicap stone")
+            if action in points:
+                raise GtpCommandError(f"bad vertex list: {text} repeated")
+            points.append(action)
+        if not 2 <= len(points) < self.size * self.size:
+            raise GtpCommandError(f"bad vertex list: {len(points)} stones (2..{self.size * self.size - 1})")
+        if self.state.board.any():
+            raise GtpCommandError("board not empty")
+        self._place_handicap(sorted(points))
+        return ""
+
+    # -- game records ----------------------------------------------------------------------------------------
+
+    def _loadsgf(self, args: list[str]) -> str:
+        if not 1 <= len(args) <= 2 or (len(args) == 2 and not (_is_integer(args[1]) and int(args[1]) >= 1)):
+            raise GtpCommandError("syntax error: expected loadsgf FILE [MOVE_NUMBER >= 1]")
+        path = args[0]
+        try:
+            record = load_sgf(path)
+        except OSError as e:
+            raise GtpCommandError(f"cannot load file: {path}: {e.strerror or e}") from None
+        except SgfError as e:
+            raise GtpCommandError(f"cannot load file: {e}") from None
+        size = record.size
+        if not MIN_SIZE <= size <= MAX_SIZE or (self.sizes is not None and size not in self.sizes):
+            can = "2..19" if self.sizes is None else ", ".join(map(str, self.sizes))
+            raise GtpCommandError(f"cannot load file: {path}: board size {size} (this engine plays {can})")
+        count = len(record.moves) if len(args) == 1 else min(int(args[1]) - 1, len(record.moves))
+        moves = [(c, a) for c, a in record.moves[:count]]
+        first = record.first_player or (record.moves[0][0] if record.moves else BLACK)
+        try:
+            state = self._start_state(size, record.komi, record.setup_black, record.setup_white, first)
+        except ValueError as e:
+            raise GtpCommandError(f"cannot load file: {path}: setup stones AB/AW: {e}") from None
+        for number, (colour, action) in enumerate(moves, start=1):
+            try:
+                self._apply(state, colour, action)
+            except IllegalMoveError as e:
+                raise GtpCommandError(f"cannot load file: {path}: move {number}: {e}") from None
+        if count < len(record.moves):
+            state.set_to_play(record.moves[count][0])  # the player of move MOVE_NUMBER is to move
+        handicap = record.properties.get("HA", ["0"])[0].strip()
+        self.size, self.komi = size, record.komi
+        self._set_game(state, list(record.setup_black), list(record.setup_white), first,
+                       int(handicap) if _is_integer(handicap) else 0, moves)
+        return ""
+
+    def record(self) -> GameRecord:
+        """The game so far as a :class:`~envs.go.sgf.GameRecord`: setup (and handicap) stones, moves, result."""
+        setup = bool(self.setup_black or self.setup_white)
+        handicap = {"HA": [str(self.handicap)]} if self.handicap else {}
+        return GameRecord(
+            size=self.size, komi=self.komi, rules="Chinese", result=result_string(self.state),
+            setup_black=list(self.setup_black), setup_white=list(self.setup_white),
+            moves=[(c, a) for c, a in self.moves if a != RESIGN],
+            first_player=self.first if setup or self.first != BLACK else None,
+            properties={"AP": [f"{self.name}:{self.version}"], **handicap},
+        )
+
+    def _printsgf(self, args: list[str]) -> str:
+        if len(args) > 1:
+            raise GtpCommandError("syntax error: expected printsgf [FILE]")
+        if not args:
+            return write_sgf(self.record())
+        try:
+            save_sgf(args[0], self.record())
+        except OSError as e:
+            raise GtpCommandError(f"cannot save file: {args[0]}: {e.strerror or e}") from None
+        return ""
+
+    def _list_stones(self, args: list[str]) -> str:
+        if len(args) != 1:
+            raise GtpCommandError("invalid color")
+        colour = _colour(args[0])
+        stones = [int(a) for a in (self.state.board.reshape(-1) == colour).nonzero()[0]]
+        return " ".join(action_to_gtp(a, self.size) for a in stones)
 
     def _final_score(self, args: list[str]) -> str:
         if self.state.resigned:
