@@ -219,7 +219,8 @@ def print_banner(cfg: RunConfig, run_dir: Path, resumed_at: int, agent_rows: Map
     rows += list(agent_rows.items())
     if "net" not in agent_rows and cfg.net is not None:
         rows.append(("net", cfg.net.label() if isinstance(cfg.net, NetConfig) else f"net={cfg.net.kind}"))
-    rows.append(("device", f"{device}, {torch.get_num_threads()} torch threads"))
+    threads = torch.get_num_threads()
+    rows.append(("device", f"{device}, {threads} torch thread{'s' if threads != 1 else ''}"))
     rows.append(("budget", f"{cfg.steps:,} env steps; time: measured at the first update"))
     ev = cfg.eval
     first = f"at {first_eval:,} steps ({ev.first_episodes} episodes), " if first_eval else ""
