@@ -16,6 +16,8 @@ users test with ``isinstance`` before calling it:
 - :class:`SelfPlayer`: self-play into a replay window, and the learner of remote self-play (zero); the Ray and
   torchrun runners, the previous-best evaluation, the compressed self-play net.
 - :class:`Accelerable`: torch nets put in an autocast precision, compiled, trained data-parallel (zero).
+- :class:`Described`: says what it runs with (its net and size, its self-play settings) for a run's start banner,
+  and how far the collect running now has come (a self-play collect takes a minute on a CPU).
 """
 
 from __future__ import annotations
@@ -211,6 +213,22 @@ class Accelerable(Protocol):
         """Train through ``DistributedDataParallel`` (the process group must be initialised): rank 0's parameters
         are broadcast now, gradients are averaged over the ranks at every step. ``compile`` compiles the wrapped
         training module too."""
+        ...
+
+
+@runtime_checkable
+class Described(Protocol):
+    """An agent that says what it runs with, for the start banner of a run (``zoo.run.loop``)."""
+
+    def describe(self) -> dict[str, str]:
+        """Banner rows, label -> one line of text: e.g. ``{"net": "resnet b6c64, 1.2 M params, ...",
+        "self-play": "64 games x 64 simulations, ..."}``. Cheap (no training, at most one forward pass)."""
+        ...
+
+    @property
+    def collect_steps(self) -> int:
+        """Env steps played so far by the ``collect`` running now (0 between collects). Read from another thread
+        while ``collect`` runs, to show its progress; a plain int, so the read is safe."""
         ...
 
 

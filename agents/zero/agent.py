@@ -22,8 +22,8 @@ import gymnasium
 import numpy as np
 import torch
 
-from agents.nets import NetConfig, build_net
-from agents.protocol import Accelerable, Searcher, SelfPlayer
+from agents.nets import NetConfig, build_net, count_macs, count_params
+from agents.protocol import Accelerable, Described, Searcher, SelfPlayer
 from agents.search.evaluator import NetEvaluator
 from agents.search.game import Game, State
 from agents.search.mcts import Search
@@ -70,7 +70,7 @@ def _settings(game: Game) -> tuple[Any, ...]:
     return tuple(getattr(game, k, None) for k in ("board_size", "komi", "history", "max_moves", "num_actions"))
 
 
-class ZeroAgent(Searcher, SelfPlayer, Accelerable):
+class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
     """AlphaZero on any game meeting ``agents.search.game.Game``; see the module docstring."""
 
     name = "zero"
@@ -87,6 +87,9 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable):
         if net is not None and not isinstance(net, NetConfig):
             raise ValueError(f"agent zero needs a board net (net=resnet, mobilenet or densenet), got {net!r}")
         net_cfg = net if net is not None else default_net(cfg, shape[1])
+        self.net_cfg = net_cfg
+        self.net_source = "net=" if net is not None else "auto" if cfg.net_preset == "auto" else "net_preset"
+        """Where the net's size came from (for :meth:`describe`)."""
         self.net = build_net(net_cfg, shape[0], shape[1], self.num_actions).to(device).eval()
         self.evaluator = NetEvaluator(self.net, device)
         self.best_net = copy.deepcopy(self.net).eval()
@@ -99,6 +102,8 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable):
         self.compression: Any = None
         self._compressed_at: int | None = None
         self._updates_since_build = 0
+        self._collect_from: int | None = None
+        """``selfplay.positions`` when the collect running now began (:attr:`collect_steps`)."""
         self.learner = Learner(cfg, self.net, device)
         self.replay = Replay(cfg.replay_size, self.plane_shape, self.num_actions)
         self.game: Game | None = None
@@ -131,6 +136,30 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable):
                              "env.unwrapped.game (the zoo Go envs do)")
         return game
 
+    def describe(self) -> dict[str, str]:
+        """The net (kind, size, parameters, multiply-adds per position) and the self-play settings."""
+        cfg = self.cfg
+        example = torch.zeros((1, *self.plane_shape), device=self.device)
+        training = self.net.training
+        self.net.eval()
+        macs = count_macs(self.net, example)
+        self.net.train(training)
+        blocks, channels = self.net_cfg.size()
+        return {
+            "net": f"{self.net_cfg.kind} b{blocks}c{channels} ({self.net_source}): {count_params(self.net) / 1e6:.2f} "
+                   f"M params, {macs / 1e6:.1f} M MACs per position",
+            "self-play": f"{cfg.games} games x {cfg.simulations} simulations, collects of {cfg.moves_per_collect} "
+                         f"moves ({cfg.games * cfg.moves_per_collect:,} positions)",
+            "training": f"once finished games hold {self.min_replay:,} positions; {cfg.train_ratio:g} trained per "
+                        "new one",
+        }
+
+    @property
+    def collect_steps(self) -> int:
+        """Positions played so far by the collect running now (0 between collects)."""
+        start, sp = self._collect_from, self.selfplay
+        return 0 if start is None or sp is None else max(sp.positions - start, 0)
+
     # -- self-play and learning ----------------------------------------------------------------------------------
 
     def collect(self, env: gymnasium.Env) -> ZeroBatch:
@@ -142,7 +171,11 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable):
             self.selfplay = SelfPlay(self.cfg, self.game, self.selfplay_evaluator, self.rng)
         sp, ev = self.selfplay, self.selfplay_evaluator
         before = (time.perf_counter(), ev.forward_seconds, ev.calls, ev.positions, sp.positions)
-        finished = sp.play(self.cfg.moves_per_collect)
+        self._collect_from = sp.positions
+        try:
+            finished = sp.play(self.cfg.moves_per_collect)
+        finally:
+            self._collect_from = None
         wall = time.perf_counter() - before[0]
         new = self.add_games(finished)
         calls, evals = ev.calls - before[2], ev.positions - before[3]

@@ -55,6 +55,11 @@ class EvalConfig:
     """Evaluate every this many env steps (0: only at the end)."""
     episodes: int = 100
     """Episodes per evaluation."""
+    first: int = 0
+    """A first, smaller evaluation at this many env steps, before the regular ones, so that early win rates show
+    within minutes (0, or not below ``every``: none). Against the previous best it plays no games."""
+    first_episodes: int = 10
+    """Episodes (games per opponent) of that first evaluation."""
 
 
 RUNNER_KINDS = ("local", "ray")

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from agents import Agent, action_mask_from, build_agent
-from agents.protocol import SelfPlayer
+from agents.protocol import Described, SelfPlayer
 from zoo.errors import CheckpointError, ConfigError
 from zoo.run.accel import accelerate
 from zoo.run.checkpoint import (
@@ -36,9 +36,9 @@ from zoo.run.checkpoint import (
     save_checkpoint,
 )
 from zoo.run.config import RunConfig, to_plain_dict
-from zoo.run.logging import MultiLogger, WandbLogger, make_logger
+from zoo.run.logging import MultiLogger, WandbLogger, make_logger, wandb_mode
 from zoo.run.make_env import make_env, make_vec_env
-from zoo.run.progress import ProgressBar, print_summary
+from zoo.run.progress import ProgressBar, duration, print_banner, print_summary
 
 
 @dataclass
@@ -187,14 +187,22 @@ class Run:
         log_every = max(1, cfg.steps // 200)
         next_log = _next_multiple(c.env_steps, log_every)
         next_eval = _next_multiple(c.env_steps, cfg.eval.every) if cfg.eval.every > 0 else None
+        first_eval = self._first_eval_due()
         next_ckpt = _next_multiple(c.env_steps, cfg.checkpoint_every) if cfg.checkpoint_every > 0 else None
         started = time.perf_counter()
-        wall_before = c.wall_time
+        wall_before, updates_before = c.wall_time, c.updates
+        if cfg.progress:
+            self._banner(first_eval)
         try:
-            with ProgressBar(cfg.steps, c.env_steps, cfg.progress) as bar:
+            pending = (lambda: self.agent.collect_steps) if isinstance(self.agent, Described) else None
+            with ProgressBar(cfg.steps, c.env_steps, cfg.progress, metric=self._metric_text(starting=True),
+                             pending=pending) as bar:
                 while c.env_steps < cfg.steps:
+                    update_started = time.perf_counter()
                     batch = self.collect()
                     metrics = self.agent.update(batch)
+                    if c.updates == updates_before:  # the first update of this session
+                        bar.note(self._estimate_text(batch.env_steps, time.perf_counter() - update_started))
                     self.last_train.update(metrics)
                     c.env_steps += batch.env_steps
                     c.episodes += len(batch.episode_returns)
@@ -205,7 +213,16 @@ class Run:
                         self.logger.log({**metrics, **self._train_metrics()}, c.env_steps)
                         self.train_row_step = c.env_steps
                         next_log = _next_multiple(c.env_steps, log_every)
+                    if first_eval is not None and c.env_steps >= first_eval and (
+                            next_eval is None or c.env_steps < next_eval):
+                        first_eval = None  # the first, small evaluation: a few games, nothing against the best
+                        bar.status(f"evaluating ({cfg.eval.first_episodes} episodes)", min(c.env_steps, cfg.steps))
+                        eval_started = time.perf_counter()
+                        self._evaluate(cfg.eval.first_episodes, against_best=False)
+                        started += time.perf_counter() - eval_started
                     if next_eval is not None and c.env_steps >= next_eval:
+                        first_eval = None
+                        bar.status(f"evaluating ({cfg.eval.episodes} episodes)", min(c.env_steps, cfg.steps))
                         eval_started = time.perf_counter()
                         self._evaluate()
                         started += time.perf_counter() - eval_started  # evaluation is not training time
@@ -229,12 +246,47 @@ class Run:
 
     def _interrupted(self, path: Path) -> NoReturn:
         """Close the loggers and exit with 130 after Ctrl-C, saying how to resume."""
-        cfg = self.cfg
         self.logger.close()
         print(f"\ninterrupted at {self.counters.env_steps:,} env steps; checkpoint {path}\n"
-              f"resume with: python train.py env={cfg.env.name} agent={cfg.agent.name}"
-              f"{'' if cfg.runner.kind == 'local' else ' runner=' + cfg.runner.kind} resume={self.run_dir}")
+              f"resume with: {self.resume_command()}")
         raise SystemExit(130) from None
+
+    def resume_command(self, run_dir: str | Path | None = None) -> str:
+        """The command line that continues this run from its newest checkpoint."""
+        cfg = self.cfg
+        return (f"python train.py env={cfg.env.name} agent={cfg.agent.name}"
+                f"{'' if cfg.runner.kind == 'local' else ' runner=' + cfg.runner.kind} "
+                f"resume={run_dir or self.run_dir}")
+
+    # ------------------------------------------------------------------ what the run says
+    def _first_eval_due(self) -> int | None:
+        """Env steps of the first, small evaluation (``eval.first``), or ``None``: not set, not before the first
+        regular evaluation, or already past."""
+        ev, steps = self.cfg.eval, self.counters.env_steps
+        if ev.first <= 0 or ev.every <= 0 or ev.first >= ev.every or steps >= ev.first:
+            return None
+        return ev.first
+
+    def _banner(self, first_eval: int | None) -> None:
+        """The start banner: what the run is, where it writes and how to continue it."""
+        wandb_logger, wandb_where = self.logger.find(WandbLogger), None
+        if wandb_logger is not None:
+            mode = wandb_mode(self.cfg.logger.mode)
+            wandb_where = f"{mode}:{Path(wandb_logger.run.dir).parent if mode == 'offline' else wandb_logger.run.url}"
+        print_banner(self.cfg, self.run_dir, self.counters.env_steps,
+                     self.agent.describe() if isinstance(self.agent, Described) else {}, self.device, first_eval,
+                     wandb_where, self.resume_command)
+
+    def _estimate_text(self, steps: int, seconds: float) -> str:
+        """After the first update of this session: its rate on this machine and what it makes of the budget."""
+        if steps <= 0 or seconds <= 0:
+            return ""
+        rate, left = steps / seconds, max(self.cfg.steps - self.counters.env_steps - steps, 0)
+        text = (f"first update: {rate:,.1f} steps/s on this machine; {left:,} steps more take about "
+                f"{duration(left / rate)} at this rate")
+        if isinstance(self.agent, SelfPlayer) and self.agent.replay_size < self.agent.min_replay:
+            text += " (self-play only: training starts later)"
+        return text + ", evaluations not counted"
 
     def finish(self) -> dict[str, Any]:
         """Final evaluation, checkpoint and summary (also written to ``summary.json``); with ``compress=``, the
@@ -276,14 +328,15 @@ class Run:
         prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
         return path
 
-    def _evaluate(self) -> None:
-        self.last_eval = evaluate(self.agent, self.eval_env, self.cfg.eval.episodes)
+    def _evaluate(self, episodes: int | None = None, against_best: bool = True) -> None:
+        episodes = self.cfg.eval.episodes if episodes is None else episodes
+        self.last_eval = evaluate(self.agent, self.eval_env, episodes)
         # The launcher's evaluations (Go with a searching agent: matches against the built-in bots, SGF samples).
         for evaluation in self.hooks.evaluations:
-            self.last_eval.update(evaluation(self.agent, self.eval_env, self.cfg.eval.episodes, self.run_dir,
+            self.last_eval.update(evaluation(self.agent, self.eval_env, episodes, self.run_dir,
                                              self.counters.env_steps, seed=self.cfg.seed))
         # The learner's net against the previous best (AlphaZero): progress between evaluations, or the gate.
-        if isinstance(self.agent, SelfPlayer):
+        if against_best and isinstance(self.agent, SelfPlayer):
             self.last_eval.update(self.agent.evaluate_against_best())
         # Each logged step carries the counters (once), so eval curves plot against wall time and games too.
         c = self.counters
@@ -299,17 +352,30 @@ class Run:
             out["train/return_mean100"] = float(np.mean(self.recent_returns))
         return out
 
-    def _metric_text(self) -> str:
+    def _metric_text(self, starting: bool = False) -> str:
+        """The progress bar's text: the launcher's (win rates), else the last evaluation's or the recent return;
+        for a self-playing agent also its loss (or how far the window is from training) and self-play rate."""
+        if starting:
+            return "first collect (self-play)" if isinstance(self.agent, SelfPlayer) else "first collect"
         text = self.hooks.progress_text(self.last_eval, self.last_train) if self.hooks.progress_text else None
-        if text:
-            return text
-        if "eval/success_rate" in self.last_eval:
-            return f"eval success {self.last_eval['eval/success_rate']:.3f}"
-        if "eval/return_mean" in self.last_eval:
-            return f"eval return {self.last_eval['eval/return_mean']:.3f}"
-        if self.recent_returns:
-            return f"return {np.mean(self.recent_returns):.3f}"
-        return ""
+        if not text:
+            if "eval/success_rate" in self.last_eval:
+                text = f"eval success {self.last_eval['eval/success_rate']:.3f}"
+            elif "eval/return_mean" in self.last_eval:
+                text = f"eval return {self.last_eval['eval/return_mean']:.3f}"
+            elif self.recent_returns and not isinstance(self.agent, SelfPlayer):
+                text = f"return {np.mean(self.recent_returns):.3f}"
+        if not isinstance(self.agent, SelfPlayer):
+            return text or ""
+        t, parts = self.last_train, [text] if text else []
+        if "train/loss" in t:
+            if "loss" not in (text or ""):
+                parts.append(f"loss {t['train/loss']:.3f}")
+        else:
+            parts.append(f"window {self.agent.replay_size:,}/{self.agent.min_replay:,} positions to train")
+        if "selfplay/positions_per_s" in t:
+            parts.append(f"self-play {t['selfplay/positions_per_s']:,.1f} pos/s, {self.agent.games_played:,} games")
+        return ", ".join(parts)
 
 
 def _check_compatible(ckpt: Mapping[str, Any], cfg: RunConfig, path: Path) -> None:
