@@ -88,3 +88,29 @@ def test_play_go_prints_a_line_for_people(monkeypatch: pytest.MonkeyPatch, capsy
     go_eval.main(["--checkpoint", "stand-in", "--opponent", "random", "--games", "2"])
     out = capsys.readouterr().out.strip()
     assert out.startswith("zero vs random on 5x5, komi 24: ") and "95% CI" in out and "GoGame(" not in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--checkpoint", "x", "--games", "0"], "--games and --simulations must be >= 1 (got 0, None)"),
+    (["--checkpoint", "x", "--simulations", "0"], "--games and --simulations must be >= 1 (got 100, 0)"),
+])
+def test_play_go_refuses_counts_it_cannot_play(argv: list[str], message: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        go_eval.main(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--engine", "myengine --gtp", "--level", "5"], "--level sets GNU Go's level; --engine 'myengine --gtp'"),
+    (["--level", "11"], "--level must be in 0..10"),
+    (["--random-moves", "-1"], "--random-moves must be >= 0"),
+])
+def test_corpus_refuses_options_it_would_ignore(argv: list[str], message: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from zoo.pipelines.corpus import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--out", str(tmp_path / "c"), "--games", "1", *argv])
+    assert info.value.code == 2 and message in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not (tmp_path / "c").exists()

@@ -156,7 +156,7 @@ def load_zero_player(checkpoint: str | Path, simulations: int | None = None, see
     if config.get("agent", {}).get("name") != "zero":
         raise ValueError(f"{checkpoint} is a checkpoint of agent {config.get('agent', {}).get('name')!r}, not zero")
     cfg = ZeroConfig(**config["agent"])
-    if simulations:
+    if simulations is not None:
         cfg = dataclasses.replace(cfg, simulations=simulations)
     env = make_env(EnvConfig(**config["env"]), seed=seed)
     net = NetConfig(**config["net"]) if config.get("net") else None
@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into")
     args = parser.parse_args(argv)
+    if args.games < 1 or (args.simulations is not None and args.simulations < 1):
+        parser.error(f"--games and --simulations must be >= 1 (got {args.games}, {args.simulations})")
     try:
         opponent = make_player(args.opponent, args.seed)
         agent, game = load_zero_player(args.checkpoint, simulations=args.simulations, seed=args.seed)
