@@ -6,7 +6,6 @@
     python -m agents.compress export net=CKPT out=FILE.onnx [int8=true]
     python -m agents.compress --help
 
-
 ``CKPT`` is a net checkpoint (``agents.nets.save_net``), a ``train.py`` checkpoint file (e.g.
 ``runs/go9/zero/DATE/checkpoints/ckpt-000000100000.pt``) or a run directory (its newest checkpoint); see
 ``agents/compress/source.py``. Common keys: ``positions=FILE.npz`` (arrays ``planes`` (N, C, H, W), ``mask``
@@ -209,7 +208,7 @@ def quiet_third_party() -> None:
     for module in (r"torch\.", r"torchao\.", r"onnx"):
         warnings.filterwarnings("ignore", module=module)
     for name in ("torch.utils._pytree", "torch.utils.cpp_extension", "torch._inductor", "torch._dynamo",
-                 "torch.export", "torchao"):
+                 "torch.export", "torch.onnx", "torchao"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 

@@ -190,12 +190,13 @@ class Pipeline:
     def _run_stage(self, stage: str) -> None:
         logger = self._logger(stage)
         self._last_step = 0
+        metrics: dict[str, float] = {}
         try:
-            metrics = getattr(self, f"_stage_{stage}")(logger)
-            metrics = {f"{stage}/{k}": float(v) for k, v in metrics.items()}
+            result = getattr(self, f"_stage_{stage}")(logger)
+            metrics = {f"{stage}/{k}": float(v) for k, v in result.items()}
             logger.log(metrics, self._last_step + 1)  # after the stage's curve (wandb drops steps that go back)
         finally:
-            logger.close()
+            logger.close(metrics or None)  # the stage's result is its wandb run's summary
         self.agent.metrics.update(metrics)
         if stage not in self.agent.stages:
             self.agent.stages = [s for s in STAGES if s in self.agent.stages or s == stage]
