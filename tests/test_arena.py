@@ -264,12 +264,14 @@ def test_a_crashed_engine_forfeits_that_game_only(tmp_path: Path, monkeypatch: p
 
 
 @needs_gnugo
-def test_no_engine_outlives_a_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_engine_outlives_a_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
     tag = uuid.uuid4().hex
     monkeypatch.setenv("ZOO_ARENA_TEST_TAG", tag)
     assert arena.main(["--board", "5", "--players", "gnugo:0", "random", "--games", "2", "--jobs", "1",
                        "--no-progress"]) == 0
     assert _engine_processes(tag) == []
+    assert "gnugo:0 vs random" in capsys.readouterr().out
 
 
 @needs_gnugo
@@ -326,3 +328,33 @@ def test_a_new_player_joins_the_ladder_by_gauntlet_without_replaying(tmp_path: P
     assert sorted(tuple(g["pair"]) for g in new) == [("new", "bot"), ("new", "bot"), ("new", "random"),
                                                      ("new", "random")]
     assert "new" in capsys.readouterr().out
+
+
+def test_a_gauntlet_against_a_ladder_with_missing_checkpoints_names_them_in_one_line(tmp_path: Path,
+                                                                                    capsys) -> None:
+    ladder = tmp_path / "ladder.json"
+    ladder.write_text('{"format": 1, "sections": {"5x5 komi 24": {"size": 5, "komi": 24.0, "players": '
+                      '{"random": "random", "old": "runs/elsewhere/zero@sims=8", "bot": "capture"}, "games": []}}}')
+    before = ladder.read_text()
+    with pytest.raises(SystemExit) as info:
+        arena.main(["--board", "5", "--ladder", str(ladder), "--gauntlet", "new=mcts:10", "--games", "2",
+                    "--jobs", "1", "--no-progress"])
+    assert info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "old=runs/elsewhere/zero@sims=8" in last and "random" not in last.split("here")[1].split(";")[0]
+    assert "--players" in last and "e.g. --players random bot=capture" in last
+    assert ladder.read_text() == before  # nothing registered
+
+
+def test_the_committed_ladders_name_what_a_gauntlet_cannot_play_here() -> None:
+    for path in sorted((Path(__file__).resolve().parent.parent / "reports" / "ladders").glob("*.json")):
+        sections = Ladder.load(path).sections.values()
+        for s in sections:
+            missing = [n for n, spec in s["players"].items()
+                       if spec.startswith("runs/") and not Path(spec.split("@")[0]).exists()]
+            if not missing:
+                continue
+            texts = [f"{n}={spec}" if n != spec else spec for n, spec in s["players"].items()]
+            with pytest.raises(UserError, match="pick the opponents with --players") as info:
+                arena._ladder_opponents(texts, s["size"], s["komi"], str(path))
+            assert all(f"{n}=" in str(info.value) for n in missing) and "\n" not in str(info.value)

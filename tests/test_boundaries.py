@@ -312,9 +312,10 @@ COMMANDS = [
     (["-m", "zoo.corpus"], "usage: python -m zoo.corpus"),
     (["-m", "zoo.play_go"], "usage: python -m zoo.play_go"),
     (["-m", "zoo.reporting.studies.tabular"], "usage:"),
+    (["-m", "agents.compress"], "Keys each command takes:"),
+    (["-m", "agents.nets.stats"], "usage: python -m agents.nets.stats"),
     (["train.py"], "== Configuration groups =="),  # Hydra's help: the config groups and the composed config
 ]
-"""``python -m agents.compress`` is left out: it takes a subcommand first and answers ``--help`` with exit 2."""
 
 
 @pytest.mark.parametrize("argv,usage", COMMANDS, ids=[argv[-1] for argv, _ in COMMANDS])
@@ -323,3 +324,4 @@ def test_every_command_answers_help(argv: list[str], usage: str) -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert usage in done.stdout
+    assert "Warning" not in done.stderr, done.stderr[-2000:]  # e.g. runpy's "found in sys.modules"

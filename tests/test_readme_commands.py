@@ -43,6 +43,8 @@ def test_play_go_plays_the_checkpoint(go5_run: Path, tmp_path: Path) -> None:
     out = run(module("zoo.play_go", "--checkpoint", str(go5_run), "--opponent", "capture", "--games", "2",
                      "--simulations", "4", "--sgf", str(tmp_path / "sgf")))
     assert "capture" in out.stdout and len(list((tmp_path / "sgf").glob("*.sgf"))) == 2
+    assert "zero vs capture on 5x5, komi 24: " in out.stdout and "GoGame(" not in out.stdout
+    assert "Warning" not in out.stderr, out.stderr[-2000:]
 
 
 def test_arena_then_ladder(go5_run: Path, tmp_path: Path) -> None:

@@ -1,5 +1,15 @@
 """``python -m zoo.report``: run directories -> a Markdown report, tables and plots (:mod:`zoo.reporting.report`)."""
 
+import logging
+import os
+import warnings
+
+if __name__ == "__main__":  # what torch, Inductor and wandb tell their developers says nothing to a user here
+    warnings.filterwarnings("ignore", module=r"(torch|torchao|wandb|onnx|onnxruntime)(\.|$)")
+    os.environ.setdefault("TORCH_LOGS", "-dynamo,-inductor")  # torch sets these two loggers' levels from it
+    for _name in ("torch.utils._pytree", "torch.utils.cpp_extension"):
+        logging.getLogger(_name).setLevel(logging.ERROR)
+
 from zoo.reporting.report import main
 
 if __name__ == "__main__":

@@ -2,15 +2,19 @@
 
     python -m agents.compress distill teacher=CKPT student=mobilenet [student_preset=b6c48] [steps=1000] out=CKPT
     python -m agents.compress prune net=CKPT amount=0.5 [structure=channels] [scope=layer] [rounds=3] out=CKPT
-    python -m agents.compress quantize net=CKPT [method=int8|int8_dynamic|qat|bf16]
+    python -m agents.compress quantize net=CKPT [method=int8|int8_dynamic|qat|bf16|fp16]
     python -m agents.compress export net=CKPT out=FILE.onnx [int8=true]
+    python -m agents.compress --help
 
 ``CKPT`` is a net checkpoint (``agents.nets.save_net``), a ``train.py`` checkpoint file (e.g.
 ``runs/go9/zero/DATE/checkpoints/ckpt-000000100000.pt``) or a run directory (its newest checkpoint); see
 ``agents/compress/source.py``. Common keys: ``positions=FILE.npz`` (arrays ``planes`` (N, C, H, W), ``mask``
 (N, A); without it a run checkpoint's replay window is used, and for a bare net checkpoint random boards stand
-in, which says little), ``seed=``, ``threads=`` and any ``CompressConfig`` field. Each command prints how closely
-the result follows the input net (top-1 move agreement, value error) on the positions.
+in, which says little), ``seed=``, ``threads=``, ``count=`` (positions drawn), and the ``CompressConfig`` fields
+that the command uses (:data:`COMMAND_FIELDS`); a key the command would ignore is refused with one line naming
+the keys it takes. ``quantize`` measures the quantized net in memory and writes no file (``export ... int8=true``
+writes an int8 ONNX file). Each command prints how closely the result follows the input net (top-1 move
+agreement, value error) on the positions.
 
 ``distill`` shows a progress bar (steps/s, ETA, loss) and, with ``out=``, keeps its state in ``OUT.state.pt``
 every 500 steps and on Ctrl-C: the same command resumes it.
@@ -19,7 +23,9 @@ every 500 steps and on Ctrl-C: the same command resumes it.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +43,23 @@ from agents.nets.slicing import hidden_widths
 
 COMMANDS = {"distill": "distill", "prune": "prune", "quantize": "int8", "export": "none"}
 """Command -> the compression method it runs by default."""
-OWN_KEYS = ("net", "teacher", "positions", "out", "seed", "threads", "int8", "count")
+COMMON_KEYS = ("net", "positions", "seed", "threads", "count")
+COMMAND_KEYS = {"distill": ("teacher", "out"), "prune": ("out",), "quantize": (), "export": ("out", "int8")}
+"""Command -> its own keys besides :data:`COMMON_KEYS`."""
+COMMAND_FIELDS = {
+    "distill": ("steps", "batch_size", "lr", "student", "student_preset", "temperature", "value_weight"),
+    "prune": ("amount", "structure", "scope", "rounds", "steps", "batch_size", "lr"),
+    "quantize": ("method", "compile", "keep_fp32", "calibration_batches", "batch_size", "steps", "lr"),
+    "export": (),
+}
+"""Command -> the ``CompressConfig`` fields it uses (``refresh`` and ``onnx`` are for training runs)."""
+QUANTIZE_METHODS = ("int8", "int8_dynamic", "qat", "bf16", "fp16")
+OWN_KEYS = tuple(dict.fromkeys(COMMON_KEYS + sum(COMMAND_KEYS.values(), ())))
+
+
+def command_keys(command: str) -> tuple[str, ...]:
+    """Every key ``command`` takes."""
+    return COMMON_KEYS + COMMAND_KEYS[command] + COMMAND_FIELDS[command]
 
 
 def _convert(field: dataclasses.Field, text: str) -> object:
@@ -56,24 +78,41 @@ def _convert(field: dataclasses.Field, text: str) -> object:
 
 def parse(argv: list[str]) -> tuple[str, dict[str, str], CompressConfig]:
     """(command, own keys, CompressConfig) from ``COMMAND key=value ...``; ``ValueError`` on a bad argument."""
-    if not argv or argv[0] not in COMMANDS:
-        got = argv[0] if argv else "nothing"
-        raise ValueError(f"unknown command {got!r}; valid: {', '.join(COMMANDS)}")
+    if not argv:
+        raise ValueError(f"give a command: {', '.join(COMMANDS)} (--help lists the keys of each)")
+    if argv[0] not in COMMANDS:
+        raise ValueError(f"unknown command {argv[0]!r}; valid: {', '.join(COMMANDS)} (--help lists the keys of each)")
+    command = argv[0]
     fields = {f.name: f for f in dataclasses.fields(CompressConfig)}
-    own, overrides = {}, {"method": COMMANDS[argv[0]]}
+    own_keys = COMMON_KEYS + COMMAND_KEYS[command]
+    own, overrides = {}, {"method": COMMANDS[command]}
     for arg in argv[1:]:
         key, sep, value = arg.partition("=")
         if not sep:
             raise ValueError(f"expected key=value, got {arg!r}")
-        if key in OWN_KEYS:
+        if key in own_keys:
             own[key] = value
-        elif key in fields:
+        elif key in COMMAND_FIELDS[command]:
             overrides[key] = _convert(fields[key], value)
         else:
-            raise ValueError(f"unknown key {key!r}; valid: {', '.join(OWN_KEYS + tuple(fields))}")
+            what = "unknown key" if key not in OWN_KEYS and key not in fields else f"{command} does not take"
+            hint = (" (a quantized net is measured in memory and not saved; export net=CKPT out=FILE.onnx int8=true "
+                    "writes an int8 file)") if command == "quantize" and key == "out" else ""
+            raise ValueError(f"{what} {key!r}{hint}; {command} takes: {', '.join(command_keys(command))}")
+    if command == "quantize" and overrides["method"] not in QUANTIZE_METHODS:
+        raise ValueError(f"quantize method={overrides['method']!r}; valid: {', '.join(QUANTIZE_METHODS)}")
+    if own.get("int8", "false").lower() not in ("true", "false"):
+        raise ValueError(f"int8 must be true or false, got {own['int8']!r}")
     if "net" not in own and "teacher" not in own:
-        raise ValueError("give the checkpoint to compress as net=CKPT (or teacher=CKPT)")
-    return argv[0], own, CompressConfig(**overrides)
+        raise ValueError("give the checkpoint to compress as net=CKPT" + (" (or teacher=CKPT)" if command == "distill"
+                                                                          else ""))
+    return command, own, CompressConfig(**overrides)
+
+
+def help_text() -> str:
+    """What ``--help`` prints: the usage lines and the keys of each command."""
+    keys = "\n".join(f"    {c}: {', '.join(command_keys(c))}" for c in COMMANDS)
+    return f"{__doc__.replace('::', ':').strip()}\n\nKeys each command takes:\n{keys}\n"
 
 
 def run(argv: list[str]) -> None:
@@ -163,10 +202,25 @@ class DistillBar:
                              loss=f"{sum(self.losses) / len(self.losses):.4f}")
 
 
+def quiet_third_party() -> None:
+    """Silence what torch, Inductor and torchao tell a developer (deprecations, CUDA probing, tensor-copy advice):
+    it says nothing to a user of this command."""
+    for module in (r"torch\.", r"torchao\.", r"onnx"):
+        warnings.filterwarnings("ignore", module=module)
+    for name in ("torch.utils._pytree", "torch.utils.cpp_extension", "torch._inductor", "torch._dynamo",
+                 "torch.export", "torch.onnx", "torchao"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main() -> None:
-    """Entry point: one clear line on a bad argument, exit status 2."""
+    """Entry point: ``--help`` prints the usage; one clear line on a bad argument, exit status 2."""
+    quiet_third_party()
+    argv = sys.argv[1:]
+    if "-h" in argv or "--help" in argv or argv[:1] == ["help"]:
+        print(help_text(), end="")
+        sys.exit(0)
     try:
-        run(sys.argv[1:])
+        run(argv)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -14,7 +14,18 @@ from agents.nets.backbones import build_trunk
 from agents.nets.checkpoint import load_net, net_checkpoint, net_from_checkpoint, save_net
 from agents.nets.config import DEFAULT_PRESET, HEADS, KINDS, NORMS, PRESETS, NetConfig
 from agents.nets.heads import Net, build_mlp, build_net, mask_logits
-from agents.nets.stats import count_macs, count_params, latency_per_position
+
+_STATS = ("count_macs", "count_params", "latency_per_position")
+"""Names from :mod:`agents.nets.stats`, imported on first use so that ``python -m agents.nets.stats`` runs a module
+not yet imported (runpy warns otherwise)."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _STATS:
+        from agents.nets import stats
+
+        return getattr(stats, name)
+    raise AttributeError(f"module 'agents.nets' has no attribute {name!r}")
 
 __all__ = ["DEFAULT_PRESET", "HEADS", "KINDS", "NORMS", "PRESETS", "Net", "NetConfig", "build_mlp", "build_net",
            "build_trunk", "count_macs", "count_params", "latency_per_position", "load_net", "mask_logits",

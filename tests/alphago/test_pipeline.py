@@ -14,6 +14,7 @@ from agents import AGENT_CONFIGS, build_agent
 from zoo.errors import UserError
 from zoo.pipelines.alphago import finished_stages, run_pipeline, stage_file
 from zoo.run.checkpoint import load_checkpoint, resolve_resume
+from zoo.run.logging import read_metrics
 from zoo.run.make_env import make_env
 
 TINY = ("agent.sl_steps=4", "agent.sl_batch=16", "agent.rollout_steps=4", "agent.rl_iterations=1", "agent.rl_games=4",
@@ -25,6 +26,17 @@ def pipeline_cfg(run_dir: Path, *overrides: str):
     return compose("env=go5", "agent=alphago", *TINY, *overrides, run_dir=str(run_dir))
 
 
+def assert_steps_increase(run_dir: Path, stage: str) -> None:
+    """The stage's metrics (what its wandb run gets too) at strictly increasing steps, its result last."""
+    rows = read_metrics(run_dir / stage / "metrics.jsonl")
+    steps = [r["step"] for r in rows]
+    assert steps == sorted(set(steps)) and steps[0] >= 1, (stage, steps)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    result = {k: v for k, v in rows[-1].items() if k != "step"}
+    assert result and all(k.startswith(f"{stage}/") and summary[k] == pytest.approx(v, nan_ok=True)
+                          for k, v in result.items()), (stage, result)
+
+
 def test_every_stage_runs_and_the_checkpoint_plays(priority_corpus: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     summary = run_pipeline(pipeline_cfg(run_dir, f"agent.sgf_dir={priority_corpus}"))
@@ -34,7 +46,8 @@ def test_every_stage_runs_and_the_checkpoint_plays(priority_corpus: Path, tmp_pa
                 "rl/win_rate_vs_sl", "value/mse_heldout"):
         assert np.isfinite(summary[key]), key
     assert json.loads((run_dir / "summary.json").read_text())["stages"] == summary["stages"]
-    assert (run_dir / "sl" / "metrics.jsonl").is_file()
+    for stage in ("corpus", "sl", "rollout", "rl", "value"):
+        assert_steps_increase(run_dir, stage)
     # A player loads the run's newest checkpoint the way it loads a zero one.
     ckpt = load_checkpoint(resolve_resume(run_dir))
     cfg = AGENT_CONFIGS[ckpt["config"]["agent"]["name"]](**ckpt["config"]["agent"])
@@ -55,6 +68,7 @@ def test_every_stage_runs_and_the_checkpoint_plays(priority_corpus: Path, tmp_pa
     again = run_pipeline(pipeline_cfg(tmp_path / "other", f"resume={run_dir}", f"agent.sgf_dir={priority_corpus}"))
     assert stage_file(run_dir, "value").is_file() and stage_file(run_dir, "sl").stat().st_mtime_ns == sl_time
     assert again["stages"] == "corpus,sl,rollout,rl,value" and not (tmp_path / "other").exists()
+    assert_steps_increase(run_dir, "value")  # the rerun stage's metrics start afresh
 
     # One stage alone, on a run that has the stages before it.
     run_pipeline(pipeline_cfg(tmp_path / "x", f"resume={run_dir}", "agent.stage=rollout"))

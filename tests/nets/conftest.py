@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
@@ -9,6 +10,9 @@ import pytest
 import torch
 
 from agents.compress.positions import Positions, synthetic_positions
+
+# torchao registers an Enum with torch's pytree on import and torch logs a deprecation notice for it: not ours
+logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
 
 
 def go_positions(size: int, count: int, seed: int = 0, history: int = 8) -> Positions:

@@ -14,7 +14,9 @@ Every stage ends with its checkpoint (the whole agent) in ``stages/`` and in ``c
 ``resume=RUN_DIR`` continues at the first unfinished stage; ``agent.stage=NAME`` runs one stage alone (the stages
 before it must be finished in the run directory): it replaces its own part of the agent and keeps the others.
 Ctrl-C keeps every finished stage (and the corpus games written so far) and says how to resume. Each stage logs
-to ``RUN_DIR/<stage>/metrics.jsonl`` and to its own wandb run; the runs of one pipeline share a wandb group.
+to ``RUN_DIR/<stage>/metrics.jsonl`` (started afresh each time the stage runs) and to its own wandb run; the runs
+of one pipeline share a wandb group. A stage logs its curve at steps 1, 2, ... (its optimiser steps or
+iterations) and its result (``STAGE/...``) at the step after the last, so every stage's steps increase.
 At the end the agent plays the built-in opponents with search (``eval.episodes`` games each).
 """
 
@@ -110,6 +112,8 @@ class Pipeline:
         self.agent = agent
         self.agent.attach(self.game)
         self.max_moves = max(1, int(round(self.acfg.max_moves_factor * self.game.board_size**2)))
+        self._last_step = 0
+        """The last step the running stage logged its curve at."""
 
     def _run_dir(self) -> Path:
         if not self.cfg.resume:
@@ -177,18 +181,22 @@ class Pipeline:
 
     def _logger(self, stage: str) -> MultiLogger:
         folder = self.run_dir / stage
+        for old in ("metrics.jsonl", "metrics.csv"):  # a stage run replaces the stage: its metrics start afresh
+            (folder / old).unlink(missing_ok=True)
         config = {**to_plain_dict(self.cfg), "stage": stage}
         return make_logger(self.cfg.logger, folder, config, name=f"{self.run_dir.name}-{stage}",
                            group=f"{self.cfg.env.name}-alphago-{self.run_dir.name}", job_type=stage)
 
     def _run_stage(self, stage: str) -> None:
         logger = self._logger(stage)
+        self._last_step = 0
+        metrics: dict[str, float] = {}
         try:
-            metrics = getattr(self, f"_stage_{stage}")(logger)
-            metrics = {f"{stage}/{k}": float(v) for k, v in metrics.items()}
-            logger.log(metrics, 0)
+            result = getattr(self, f"_stage_{stage}")(logger)
+            metrics = {f"{stage}/{k}": float(v) for k, v in result.items()}
+            logger.log(metrics, self._last_step + 1)  # after the stage's curve (wandb drops steps that go back)
         finally:
-            logger.close()
+            logger.close(metrics or None)  # the stage's result is its wandb run's summary
         self.agent.metrics.update(metrics)
         if stage not in self.agent.stages:
             self.agent.stages = [s for s in STAGES if s in self.agent.stages or s == stage]
@@ -218,6 +226,7 @@ class Pipeline:
         def on_step(step: int, metrics: dict[str, float]) -> None:
             if step % every == 0 or step == total:
                 logger.log({f"{prefix}/{k}": v for k, v in metrics.items()}, step)
+                self._last_step = max(self._last_step, step)
                 bar.update(step, ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
 
         return on_step

@@ -263,7 +263,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--komi", type=float, default=7.5)
     parser.add_argument("--games", type=int, default=300)
     parser.add_argument("--engine", default="gnugo", help="gnugo, or a GTP engine command line")
-    parser.add_argument("--level", type=int, default=1, help="GNU Go level (0..10)")
+    parser.add_argument("--level", type=int, default=None, help="GNU Go level (0..10, default 1); only for "
+                        "--engine gnugo")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--random-moves", type=int, default=2, help="random opening moves per game")
     parser.add_argument("--jobs", type=int, default=1, help="engine processes playing at once (the same games "
@@ -272,8 +273,16 @@ def main(argv: list[str] | None = None) -> None:
     if not 2 <= args.size <= 19 or args.games < 1 or args.jobs < 1:
         parser.error(f"--size must be in 2..19, --games >= 1 and --jobs >= 1 "
                      f"(got {args.size}, {args.games}, {args.jobs})")
+    if args.level is not None and args.engine != "gnugo":
+        parser.error(f"--level sets GNU Go's level; --engine {args.engine!r} is another engine (give its own "
+                     "options in its command line)")
+    if args.level is not None and not 0 <= args.level <= 10:
+        parser.error(f"--level must be in 0..10 (GNU Go's levels), got {args.level}")
+    if args.random_moves < 0:
+        parser.error(f"--random-moves must be >= 0, got {args.random_moves}")
     try:
-        generate_corpus(args.out, args.games, args.size, args.komi, args.engine, args.level, args.seed,
+        generate_corpus(args.out, args.games, args.size, args.komi, args.engine,
+                        1 if args.level is None else args.level, args.seed,
                         args.random_moves, jobs=args.jobs)
     except UserError as exc:
         parser.error(str(exc))

@@ -40,7 +40,15 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import UserError
-from zoo.play.arena_specs import ENGINE_TIMEOUT, arena_history, default_komi, resolve_specs
+from zoo.play.arena_specs import (
+    ENGINE_TIMEOUT,
+    PlayerSpec,
+    arena_history,
+    default_komi,
+    resolve_spec,
+    resolve_specs,
+    unique_names,
+)
 from zoo.play.gtp_client import find_gnugo
 from zoo.play.matches import MatchTally, pairings, play_match, schedule
 from zoo.play.ratings import ANCHOR, ANCHOR_ELO, GameResult, Ladder, Ratings, fit_ratings, format_table, sprt
@@ -106,6 +114,24 @@ def _report(ratings: Ratings, tally: MatchTally, title: str, wandb_dir: str | No
         log_table(wandb_dir, "arena/ratings", Ratings.COLUMNS, ratings.rows(), name=title)
 
 
+def _ladder_opponents(texts: list[str], size: int, komi: float, path: str) -> list[PlayerSpec]:
+    """The ladder's players as a gauntlet's opponents; ``UserError`` naming in one line every one that does not
+    resolve here (a checkpoint of another machine, an engine not installed) and that ``--players`` picks them."""
+    specs, missing = [], []
+    for text in texts:
+        try:
+            specs.append(resolve_spec(text, size, komi))
+        except UserError:
+            missing.append(text)
+    if missing:
+        example = " ".join(s.spec if s.name == s.spec else f"{s.name}={s.spec}" for s in specs)
+        hint = f"e.g. --players {example}" if specs else "--players SPEC ..."
+        raise UserError(f"--gauntlet without --players plays every player of ladder {path}, and these cannot be "
+                        f"played here (checkpoint or engine missing): {', '.join(missing)}; pick the opponents "
+                        f"with --players ({hint})")
+    return specs
+
+
 def match_main(argv: list[str]) -> int:
     """``python -m zoo.arena --players A B ... [--gauntlet NEW ...] --games N``: see the module docstring."""
     parser = argparse.ArgumentParser(prog="python -m zoo.arena", description=__doc__,
@@ -120,14 +146,19 @@ def match_main(argv: list[str]) -> int:
         ladder = Ladder.load(args.ladder) if args.ladder else None
         size, komi = _board_and_komi(args, ladder, parser)
         texts = list(args.players)
-        if args.gauntlet and not texts and ladder is not None:
+        from_ladder = bool(args.gauntlet and not texts and ladder is not None)
+        if from_ladder:
             texts = [f"{n}={s}" if n != s else s for n, s in ladder.section(size, komi)["players"].items()]
         if len(texts) + len(args.gauntlet) < 2 or (args.gauntlet and not texts):
             parser.error("need at least two players: --players A B ..., or --gauntlet NEW with --players or a "
                          "--ladder that has players")
         if args.games < 1:
             parser.error("--games must be >= 1")
-        specs = resolve_specs([*texts, *args.gauntlet], size, komi)
+        if from_ladder:
+            opponents = _ladder_opponents(texts, size, komi, args.ladder)
+            specs = unique_names([*opponents, *resolve_specs(args.gauntlet, size, komi)])
+        else:
+            specs = resolve_specs([*texts, *args.gauntlet], size, komi)
         players, gauntlet = specs[: len(texts)], specs[len(texts):]
         history = arena_history(specs)
         referee = _referee(args)

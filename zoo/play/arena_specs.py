@@ -200,7 +200,11 @@ def resolve_spec(text: str, size: int, komi: float, check_engines: bool = True) 
 
 def resolve_specs(texts: Sequence[str], size: int, komi: float, check_engines: bool = True) -> list[PlayerSpec]:
     """:func:`resolve_spec` for each; ``UserError`` if two players get the same display name."""
-    specs = [resolve_spec(t, size, komi, check_engines) for t in texts]
+    return unique_names([resolve_spec(t, size, komi, check_engines) for t in texts])
+
+
+def unique_names(specs: list[PlayerSpec]) -> list[PlayerSpec]:
+    """``specs`` unchanged; ``UserError`` if two players get the same display name."""
     seen: dict[str, str] = {}
     for s in specs:
         if s.name in seen:

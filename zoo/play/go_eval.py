@@ -138,8 +138,10 @@ def _self_play_result(g: Any) -> str:
     return f"{side}+R" if g.resigned else f"{side}+"
 
 
-def load_zero_player(checkpoint: str | Path, simulations: int | None = None, seed: int = 0) -> tuple[Any, GoGame]:
-    """The zero agent of a run's checkpoint (file or run directory) with its game attached, ready to search."""
+def load_zero_player(checkpoint: str | Path, simulations: int | None = None, seed: int = 0,
+                     option: str = "--checkpoint ") -> tuple[Any, GoGame]:
+    """The zero agent of a run's checkpoint (file or run directory) with its game attached, ready to search.
+    ``option``: how the command took ``checkpoint``; a missing or damaged checkpoint's error starts with it."""
     import dataclasses
 
     from agents import build_agent
@@ -149,12 +151,12 @@ def load_zero_player(checkpoint: str | Path, simulations: int | None = None, see
     from zoo.run.config import EnvConfig
     from zoo.run.make_env import make_env
 
-    ckpt = load_checkpoint(resolve_resume(checkpoint))
+    ckpt = load_checkpoint(resolve_resume(checkpoint, option=option))
     config = ckpt.get("config", {})
     if config.get("agent", {}).get("name") != "zero":
         raise ValueError(f"{checkpoint} is a checkpoint of agent {config.get('agent', {}).get('name')!r}, not zero")
     cfg = ZeroConfig(**config["agent"])
-    if simulations:
+    if simulations is not None:
         cfg = dataclasses.replace(cfg, simulations=simulations)
     env = make_env(EnvConfig(**config["env"]), seed=seed)
     net = NetConfig(**config["net"]) if config.get("net") else None
@@ -162,6 +164,11 @@ def load_zero_player(checkpoint: str | Path, simulations: int | None = None, see
     agent.load_state_dict(ckpt["agent"])
     agent.attach(env.unwrapped.game)
     return agent, env.unwrapped.game
+
+
+def game_text(game: GoGame) -> str:
+    """``5x5, komi 24`` (a human line for a game's board, not its repr)."""
+    return f"{game.board_size}x{game.board_size}, komi {game.komi:g}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -174,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into")
     args = parser.parse_args(argv)
+    if args.games < 1 or (args.simulations is not None and args.simulations < 1):
+        parser.error(f"--games and --simulations must be >= 1 (got {args.games}, {args.simulations})")
     try:
         opponent = make_player(args.opponent, args.seed)
         agent, game = load_zero_player(args.checkpoint, simulations=args.simulations, seed=args.seed)
@@ -181,8 +190,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(exc))
     result = play_match(agent, opponent, args.games, game, names=("zero", args.opponent))
     lo, hi = result.interval()
-    print(f"zero vs {args.opponent}: {result.score:g}/{result.games} = {result.win_rate:.3f} "
-          f"(95% CI {lo:.3f}-{hi:.3f}), {game}")
+    print(f"zero vs {args.opponent} on {game_text(game)}: {result.score:g}/{result.games} = {result.win_rate:.3f} "
+          f"(95% CI {lo:.3f}-{hi:.3f})")
     if args.sgf:
         Path(args.sgf).mkdir(parents=True, exist_ok=True)
         for i, record in enumerate(result.records):

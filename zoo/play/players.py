@@ -202,7 +202,7 @@ def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, 
     from zoo.run.config import EnvConfig, agent_config_class, field_names, net_config_class
     from zoo.run.make_env import make_env
 
-    path = resolve_resume(checkpoint)
+    path = resolve_resume(checkpoint, option="")
     ckpt = load_checkpoint(path)
     config = ckpt.get("config") or {}
     if "agent" not in config or "env" not in config or "agent" not in ckpt:

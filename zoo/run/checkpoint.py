@@ -76,26 +76,27 @@ def list_checkpoints(run_dir: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _CKPT_RE.match(p.name))
 
 
-def resolve_resume(target: str | Path) -> Path:
+def resolve_resume(target: str | Path, option: str = "resume=") -> Path:
     """Turn ``resume=`` (a checkpoint file or a run directory) into a checkpoint file.
 
     For a run directory, the newest checkpoint that loads is chosen; damaged newer ones are skipped (and named).
+    ``option`` is how the user gave ``target`` (``"--checkpoint "`` for a command's flag): errors start with it.
     """
     target = Path(target)
     if target.is_file():
         return target
     if not target.is_dir():
-        raise CheckpointError(f"resume={target}: no such checkpoint file or run directory")
+        raise CheckpointError(f"{option}{target}: no such checkpoint file or run directory")
     candidates = list_checkpoints(target)
     if not candidates:
-        raise CheckpointError(f"resume={target}: no checkpoints in {target}/checkpoints")
+        raise CheckpointError(f"{option}{target}: no checkpoints in {target}/checkpoints")
     for path in reversed(candidates):
         try:
             load_checkpoint(path)
             return path
         except CheckpointError:
             continue
-    raise CheckpointError(f"resume={target}: every checkpoint in {target}/checkpoints is damaged")
+    raise CheckpointError(f"{option}{target}: every checkpoint in {target}/checkpoints is damaged")
 
 
 def prune_checkpoints(run_dir: str | Path, keep: int) -> None:
