@@ -198,6 +198,8 @@ def preflight(argv: list[str]) -> tuple[str | None, list[str]]:
     """
     if any(arg.startswith("-") and arg not in HYDRA_COMMAND_FLAGS for arg in argv):
         return None, argv
+    if any(arg.lstrip("+~").startswith(("hydra/sweeper", "hydra.sweeper")) for arg in argv):
+        return None, argv  # another sweeper's sweeps: Hydra expands them, and each job is checked as it starts
     from hydra import compose, initialize_config_dir
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
