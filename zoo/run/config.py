@@ -175,8 +175,9 @@ class RunConfig:
     """Where config, metrics, checkpoints and wandb files go (set by ``train.py`` from Hydra's output dir)."""
 
     def __post_init__(self) -> None:
-        for key in ("seed", "steps", "checkpoint_every", "keep_checkpoints"):
-            value = getattr(self, key)
+        counts = {"seed": self.seed, "steps": self.steps, "checkpoint_every": self.checkpoint_every,
+                  "keep_checkpoints": self.keep_checkpoints}
+        for key, value in counts.items():
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{key} must be a whole number (got {value!r})")
         if self.seed < 0:
@@ -191,9 +192,9 @@ class RunConfig:
             raise ValueError(f"unknown device '{self.device}'; valid devices: auto, cpu, cuda, cuda:N")
         if self.net is not None and isinstance(self.agent, NETLESS):
             with_net = [n for n, c in AGENT_CONFIGS.items() if not issubclass(c, NETLESS)]
-            raise ValueError(f"net={getattr(self.net, 'kind', '?')} but agent={self.agent.name} has no net to build "
+            raise ValueError(f"net={self.net.kind} but agent={self.agent.name} has no net to build "
                              f"from it; drop net=, or pick an agent with one: {', '.join(with_net)}")
-        method = getattr(self.compress, "method", "none")
+        method = "none" if self.compress is None else self.compress.method
         if method != "none" and self.agent is not None and self.agent.name not in SELFPLAY_AGENTS:
             raise ValueError(f"compress={method} compresses the self-play net of agent=zero; agent="
                              f"{self.agent.name} has no self-play (use compress=none, or python -m agents.compress "
