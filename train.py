@@ -11,17 +11,19 @@ names the valid choices), and hands the :class:`~zoo.run.config.RunConfig` to :f
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from agents.compress.config import CompressConfig
-from zoo.errors import UserError
+from zoo.errors import ConfigError, UserError
 from zoo.run.config import (
     EnvConfig,
     EvalConfig,
@@ -29,9 +31,13 @@ from zoo.run.config import (
     RunConfig,
     RunnerConfig,
     agent_config_class,
+    env_run_name,
     field_names,
     net_config_class,
 )
+
+OmegaConf.register_new_resolver("env_run_name", env_run_name, replace=True)
+"""``${env_run_name:${env.name},${env.id}}`` in ``conf/config.yaml``: ``env=gym`` runs are filed by their id."""
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 SECTIONS: dict[str, type | None] = {"env": EnvConfig, "agent": None, "net": None, "logger": LoggerConfig,
@@ -66,7 +72,10 @@ def to_run_config(cfg: DictConfig, run_dir: str) -> RunConfig:
     if unknown:
         raise UserError(f"unknown key '{unknown[0]}'; valid top-level keys: {', '.join(top_fields)}")
     typed = _validate(RunConfig, OmegaConf.create(top), "", partial=True)
-    return RunConfig(**{**{f: getattr(typed, f) for f in top_fields}, **parts})
+    try:
+        return RunConfig(**{**{f: getattr(typed, f) for f in top_fields}, **parts})
+    except (ValueError, TypeError) as exc:  # RunConfig's own checks (seed, steps, net= and compress= fit the agent)
+        raise ConfigError(str(exc)) from None
 
 
 def _validate(cls: type, node: Any, section: str, partial: bool = False) -> Any:
@@ -131,7 +140,7 @@ def check_cli_overrides(argv: list[str]) -> str | None:
 def _group_choices(argv: list[str]) -> dict[str, list[str]]:
     defaults = OmegaConf.load(CONF_DIR / "config.yaml").get("defaults", [])
     choices = {k: [str(v)] for d in defaults if isinstance(d, dict | DictConfig) for k, v in d.items()
-               if v is not None}
+               if v is not None and k in SECTIONS}
     for arg in argv:
         key, _, value = arg.partition("=")
         if key in SECTIONS and value:
@@ -164,15 +173,106 @@ def _valid_keys(section: str, choice: str, conf_dirs: list[Path]) -> list[str] |
         return None
 
 
+HYDRA_COMMAND_FLAGS = ("-m", "--multirun")
+"""The only command-line flags of a training run; any other (``--help``, ``--cfg``, ``-cn`` ...) is Hydra's own
+command and skips :func:`preflight`."""
+MAX_PREFLIGHT_JOBS = 256
+"""A multirun's combinations checked before Hydra starts (the rest are checked as each job starts)."""
+
+
+def prepare_argv(argv: list[str]) -> list[str]:
+    """``env.kwargs.KEY=VALUE`` and ``+env.kwargs.KEY=VALUE`` -> ``++env.kwargs.KEY=VALUE``: an env keyword its YAML
+    file does not list is set like one it does, with or without ``+`` (the names are checked against the env's
+    constructor instead, with the valid ones listed)."""
+    return [f"++{arg.removeprefix('+')}" if arg.removeprefix("+").startswith("env.kwargs.") and "=" in arg else arg
+            for arg in argv]
+
+
+def preflight(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Compose and check every run ``argv`` asks for, before Hydra makes a folder: ``(error line or None, argv for
+    Hydra)``.
+
+    Each job of a multirun is composed with Hydra's compose API and validated into a :class:`RunConfig`; the env's
+    constructor, ``resume=`` and the device are checked (:func:`zoo.launch.check`). A single ``resume=RUN_DIR`` run
+    gets ``hydra.run.dir=RUN_DIR`` and no ``.hydra/`` subfolder, so it writes into the resumed folder only.
+    """
+    if any(arg.startswith("-") and arg not in HYDRA_COMMAND_FLAGS for arg in argv):
+        return None, argv
+    if any(arg.lstrip("+~").startswith(("hydra/sweeper", "hydra.sweeper")) for arg in argv):
+        return None, argv  # another sweeper's sweeps: Hydra expands them, and each job is checked as it starts
+    from hydra import compose, initialize_config_dir
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from zoo.launch import check, resumed_run_dir
+
+    multirun = any(arg in HYDRA_COMMAND_FLAGS for arg in argv)
+    overrides = [arg for arg in argv if arg not in HYDRA_COMMAND_FLAGS]
+    configs: list[RunConfig] = []
+    try:
+        jobs = [overrides]
+        if multirun:
+            parsed = OverridesParser.create().parse_overrides(overrides)
+            jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            for job in jobs[:MAX_PREFLIGHT_JOBS]:
+                cfg = compose(config_name="config", overrides=list(job))
+                run_cfg = to_run_config(cfg, "")
+                check(run_cfg)
+                configs.append(run_cfg)
+    except UserError as exc:
+        return str(exc), argv
+    except (HydraException, OmegaConfBaseException) as exc:
+        return _one_line(exc), argv
+    if not multirun and configs and configs[0].resume:
+        resumed = resumed_run_dir(configs[0].resume)
+        if resumed is not None:
+            keep = [a for a in argv if not a.lstrip("+").startswith(("hydra.run.dir=", "hydra.output_subdir="))]
+            return None, [*keep, f"hydra.run.dir={_quoted(str(resumed.resolve()))}", "hydra.output_subdir=null"]
+    return None, argv
+
+
+def _one_line(exc: BaseException) -> str:
+    """Hydra's and OmegaConf's messages span lines (the problem, a hint, the full key): one line of them."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(("full_key:", "object_type", "Set the environment"))]
+    return " ".join(lines) or type(exc).__name__
+
+
+def _quoted(value: str) -> str:
+    """A Hydra override value: quoted, so any path survives the override grammar."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def remove_unused_output_dir(path: Path) -> None:
+    """Delete the folder Hydra made for a run that stopped before writing anything: it holds nothing but Hydra's
+    ``.hydra/`` (and an empty ``train.log``). A folder with anything else in it is left alone."""
+    if not path.is_dir():
+        return
+    names = {p.name for p in path.iterdir()}
+    log = path / "train.log"
+    if names <= {".hydra", "train.log"} and (not log.exists() or log.stat().st_size == 0):
+        shutil.rmtree(path, ignore_errors=True)
+        cwd = Path.cwd().resolve()
+        for parent in path.resolve().parents:  # the empty folders made for it (runs/ENV/AGENT), up to the cwd
+            if parent == cwd or cwd not in parent.parents or any(parent.iterdir()):
+                break
+            parent.rmdir()
+
+
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
-    """Hydra entry point: validate, then run. User mistakes print one line and exit with status 2."""
+    """Hydra entry point: validate, then run. User mistakes print one line and exit with status 2; the folder Hydra
+    made for the run is removed again if nothing was written into it."""
     from zoo.launch import run  # after validation imports are cheap; the launcher pulls in torch
 
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        run_cfg = to_run_config(cfg, HydraConfig.get().runtime.output_dir)
+        run_cfg = to_run_config(cfg, str(output_dir))
         summary = run(run_cfg)
     except UserError as exc:
+        if HydraConfig.get().output_subdir is not None:  # not a resumed run's own folder
+            remove_unused_output_dir(output_dir)
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     value = summary.get("eval/return_mean")
@@ -180,8 +280,12 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    problem = check_cli_overrides(sys.argv[1:])
+    args = prepare_argv(sys.argv[1:])
+    problem = check_cli_overrides(args)
+    if problem is None:
+        problem, args = preflight(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         raise SystemExit(2)
+    sys.argv[1:] = args
     main()

@@ -88,6 +88,11 @@ class DQNConfig:
     save_replay: bool = False
     """Put the replay buffer in checkpoints (resumes exactly; can be large)."""
 
+    @property
+    def steps_per_collect(self) -> int:
+        """Env steps one ``collect()`` plays: ``train_freq`` (a few more when ``num_envs`` does not divide it)."""
+        return self.train_freq
+
     def __post_init__(self) -> None:
         if self.name != "dqn":
             raise ValueError(f"DQNConfig.name must be 'dqn', got {self.name!r}")

@@ -97,6 +97,12 @@ class PGConfig:
     that normalisation lifts to unit scale and that steer a sparse-reward policy away before it finds a reward
     (``benchmarks/memory_wavenet.py``)."""
 
+    @property
+    def steps_per_collect(self) -> int:
+        """Env steps one ``collect()`` plays at most: a whole rollout (``num_envs * num_steps``; the steps that only
+        start a new episode after one ends are not counted)."""
+        return self.num_envs * self.num_steps
+
     def __post_init__(self) -> None:
         if self.name not in VARIANTS:
             raise ValueError(f"PGConfig.name must be one of {', '.join(VARIANTS)}, got {self.name!r}")

@@ -25,7 +25,8 @@ def choices(group: str) -> list[str]:
 @pytest.mark.parametrize("group", ["env", "agent", "net", "logger", "eval"])
 def test_every_choice_composes_into_frozen_dataclasses(group: str, tmp_path: Path) -> None:
     for choice in choices(group):
-        cfg = compose(f"{group}={choice}", run_dir=str(tmp_path))
+        with_net = ["agent=dqn"] if group == "net" else []  # net= is refused for agents without one
+        cfg = compose(f"{group}={choice}", *with_net, run_dir=str(tmp_path))
         assert isinstance(cfg, RunConfig)
         section = getattr(cfg, group)
         assert dataclasses.is_dataclass(section)
@@ -49,9 +50,9 @@ def test_net_defaults_to_none_and_is_chosen_by_kind() -> None:
     from agents.nets.wavenet import WaveNetConfig
 
     assert compose().net is None
-    assert isinstance(compose("net=resnet", "net.blocks=2").net, NetConfig)
-    assert compose("net=resnet", "net.blocks=2").net.blocks == 2
-    assert isinstance(compose("net=wavenet").net, WaveNetConfig)
+    assert isinstance(compose("agent=dqn", "net=resnet", "net.blocks=2").net, NetConfig)
+    assert compose("agent=dqn", "net=resnet", "net.blocks=2").net.blocks == 2
+    assert isinstance(compose("agent=ppo", "net=wavenet").net, WaveNetConfig)
 
 
 def test_overrides_reach_the_dataclasses() -> None:
@@ -99,20 +100,64 @@ def test_precheck_accepts_valid_overrides_and_search_paths(tmp_path: Path) -> No
     assert train.check_cli_overrides(["env=mine"]) is not None
 
 
-@pytest.mark.parametrize(
-    "argv,message",
-    [
-        (["agent=nope"], "error: unknown agent 'nope'; valid choices for agent=: " + ", ".join(choices("agent"))),
-        (["seed=abc"], "error: bad value for 'seed'"),
-        (["env=gym", "env.id=NoSuchEnv-v0"], "error: cannot make env 'NoSuchEnv-v0'"),
-        (["resume=/nonexistent/run"], "error: resume=/nonexistent/run: no such checkpoint file or run directory"),
-    ],
-)
-def test_cli_user_mistakes_print_one_line_and_exit_2(argv: list[str], message: str, tmp_path: Path) -> None:
-    proc = subprocess.run(train_cmd(*argv, "logger=none", "progress=false", "steps=10",
-                                    f"hydra.run.dir={tmp_path}/run"),
+BAD_OVERRIDES = [
+    (["agent=nope"], "unknown agent 'nope'; valid choices for agent=: " + ", ".join(choices("agent"))),
+    (["stpes=10"], "unknown key 'stpes'; valid top-level keys and groups:"),
+    (["agent.gama=0.9"], "unknown key 'agent.gama' for agent=q; valid keys: name, gamma,"),
+    (["env.kwargs.slipp=0"], "unknown env.kwargs 'slipp' for env=frozenlake8 (zoo/FrozenLake8x8-v0); valid: map_name, "
+                             "slip,"),
+    (["+env.kwargs.slipp=0"], "unknown env.kwargs 'slipp' for env=frozenlake8"),
+    (["env=gym", "env.kwargs.foo=1"], "unknown env.kwargs 'foo' for env=gym (CartPole-v1); valid: sutton_barto_reward"),
+    (["env=gym", "env.id=NoSuchEnv-v0"], "cannot make env 'NoSuchEnv-v0'"),
+    (["seed=-1"], "seed must be a whole number >= 0 (got -1)"),
+    (["seed=1.5"], "bad value for 'seed'"),
+    (["seed=abc"], "bad value for 'seed'"),
+    (["seed=0,1"], "Ambiguous value for argument 'seed=0,1'"),
+    (["-m", "seed=0,-1"], "seed must be a whole number >= 0 (got -1)"),
+    (["steps=0"], "steps must be >= 1 (got 0)"),
+    (["eval.episodes=0"], "invalid eval config: eval.episodes must be >= 1 (got 0)"),
+    (["logger.kind=foo"], "invalid logger config: unknown logger 'foo'; valid loggers: wandb, csv, none"),
+    (["device=tpu"], "unknown device 'tpu'; valid devices: auto, cpu, cuda, cuda:N"),
+    (["net=resnet", "agent=q"], "net=resnet but agent=q has no net to build from it; drop net=, or pick an agent "
+                                "with one: dqn,"),
+    (["compress=int8", "agent=dqn"], "compress=int8 compresses the self-play net of agent=zero; agent=dqn has no "
+                                     "self-play"),
+    (["env=gym", "agent=q"], "agent=q on env=gym: tabular agents need a Discrete observation space"),
+    (["resume=/nonexistent/run"], "resume=/nonexistent/run: no such checkpoint file or run directory"),
+]
+"""Bad command lines and the start of the one line each must print; ``agent=q`` on CartPole is only found when the
+agent is built (after Hydra made its folder, which is then removed again)."""
+
+
+@pytest.mark.parametrize("argv,message", BAD_OVERRIDES, ids=[" ".join(argv) for argv, _ in BAD_OVERRIDES])
+def test_cli_user_mistakes_print_one_line_exit_2_and_leave_no_folder(argv: list[str], message: str,
+                                                                      tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    proc = subprocess.run(train_cmd(*argv, "logger=none", "progress=false", "steps=10" if "steps=0" not in argv
+                                    else "eval.every=0", f"hydra.run.dir={root}/run",
+                                    f"hydra.sweep.dir={root}/sweep"),
                           capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=120)
     assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines and lines[-1].startswith(message), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: " + message), proc.stderr
+    assert not root.exists() and sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.rglob("*"))
+
+
+def test_env_kwargs_without_plus_reach_the_env() -> None:
+    """``env.kwargs.KEY=VALUE`` sets a constructor keyword the env's YAML file does not list (no ``+`` needed)."""
+    assert train.prepare_argv(["env.kwargs.komi=5.5", "+env.kwargs.slip=0", "seed=1"]) == [
+        "++env.kwargs.komi=5.5", "++env.kwargs.slip=0", "seed=1"]
+    assert compose("env=go5", "++env.kwargs.komi=5.5").env.kwargs["komi"] == 5.5
+
+
+def test_env_names_of_gym_runs_are_their_ids() -> None:
+    from zoo.run.config import env_run_name
+
+    assert env_run_name("gym", "CartPole-v1") == "gym-CartPole-v1"
+    assert env_run_name("gym", "mypkg:my/Corridor-v0") == "gym-my-Corridor-v0"
+    assert env_run_name("go9", "zoo/Go9x9-v0") == "go9"
+    assert compose("env=gym", "env.id=Acrobot-v1").env.name == "gym"  # the choice stays the config's name
+    from zoo.reporting.run_data import RunData
+
+    old_run = RunData(Path("r"), {"env": {"name": "gym", "id": "CartPole-v1"}, "agent": {"name": "dqn"}}, [])
+    assert (old_run.key("env"), old_run.key("agent")) == ("gym-CartPole-v1", "dqn")  # runs filed as 'gym' too

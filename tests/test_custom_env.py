@@ -58,6 +58,27 @@ def test_user_env_trains_from_the_cli(tmp_path: Path) -> None:
     assert summary["eval/success_rate"] == 1.0 and summary["eval/length_mean"] == 5.0  # the shortest path
 
 
+def test_gym_runs_are_filed_and_reported_by_their_env_id(tmp_path: Path) -> None:
+    """``env=gym env.id=mypkg:my/Corridor-v0`` is filed under runs/gym-my-Corridor-v0/ and reported as that env."""
+    from zoo.reporting.run_data import load_runs
+
+    pkg = tmp_path / "mypkg"
+    pkg.mkdir()
+    (pkg / "corridor.py").write_text(CORRIDOR)
+    (pkg / "__init__.py").write_text('import gymnasium\ngymnasium.register(id="my/Corridor-v0", '
+                                     'entry_point="mypkg.corridor:CorridorEnv", max_episode_steps=50)\n')
+    env = subprocess_env()
+    env["PYTHONPATH"] = str(tmp_path)
+    proc = subprocess.run(train_cmd("env=gym", "env.id=mypkg:my/Corridor-v0", "agent=q", "steps=200",
+                                    "eval.episodes=2", "logger=csv", "progress=false"),
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    (run,) = (tmp_path / "runs" / "gym-my-Corridor-v0" / "q").iterdir()
+    assert json.loads((run / "summary.json").read_text())["env"] == "gym-my-Corridor-v0"
+    assert not (run / "train.log").exists()
+    assert [r.key("env") for r in load_runs([tmp_path / "runs"])] == ["gym-my-Corridor-v0"]
+
+
 def test_default_logger_is_wandb_offline(tmp_path: Path) -> None:
     proc = subprocess.run(
         train_cmd("env=cliff", "agent=sarsa", "steps=500", "eval.episodes=2", "progress=false",

@@ -130,6 +130,8 @@ def test_kill_9_then_resume_loses_only_work_since_the_checkpoint(tmp_path: Path)
                   "eval.every=0", "eval.episodes=10", f"resume={run_dir}", f"hydra.run.dir={tmp_path / 'r2'}"),
         capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
+    assert not (tmp_path / "r2").exists(), "resume= writes into the resumed folder only"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["env_steps"] >= target
     rows = read_metrics(run_dir / "metrics.jsonl")
@@ -169,3 +171,14 @@ def test_an_env_rejecting_its_arguments_is_a_config_error(tmp_path: Path) -> Non
 
     with pytest.raises(ConfigError, match=r"rejected its arguments \{'slip': 2\}: slip must be in \[0, 1\]"):
         run(small(tmp_path, "env.kwargs.slip=2"))
+
+
+def test_a_budget_rounds_up_to_whole_rollouts() -> None:
+    from zoo.run.loop import planned_steps
+
+    assert planned_steps(3000, 0, 2048) == (4096, 2048)
+    assert planned_steps(3000, 2048, 2048) == (4096, 2048)  # a resumed run counts from where it stopped
+    assert planned_steps(4096, 0, 2048) == (4096, 2048)
+    assert planned_steps(3000, 0, None) == (3000, None)  # episodes of any length (tabular agents)
+    assert compose("agent=ppo").agent.steps_per_collect == 2048
+    assert compose("agent=dqn").agent.steps_per_collect == 256

@@ -13,13 +13,42 @@ environments (:mod:`envs`) with Gymnasium.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import envs  # noqa: F401  (registers the zoo/ ids)
+from zoo.errors import CheckpointError, ConfigError
 from zoo.play.go_eval import go_evaluation, go_progress_text
 from zoo.run.accel import world_size
 from zoo.run.config import RunConfig
 from zoo.run.loop import Run, RunHooks
+from zoo.run.make_env import check_env
+
+
+def check(cfg: RunConfig) -> None:
+    """What can be checked of ``cfg`` on this machine before anything is built or written: the env id is registered
+    and its constructor takes every ``env.kwargs`` name, ``resume=`` names something, CUDA is there if asked for.
+    Raises a :class:`~zoo.errors.UserError` naming the mistake (``train.py`` calls this before Hydra makes the run
+    directory)."""
+    check_env(cfg.env)
+    if cfg.resume and not Path(cfg.resume).exists():
+        raise CheckpointError(f"resume={cfg.resume}: no such checkpoint file or run directory")
+    if cfg.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device={cfg.device} but CUDA is not available here; use device=auto or device=cpu")
+
+
+def resumed_run_dir(resume: str) -> Path | None:
+    """The run directory a ``resume=`` target continues in (the run's own folder), or ``None`` for a checkpoint
+    file outside any run directory (the run then writes to a new one)."""
+    target = Path(resume)
+    if target.is_dir():
+        return target
+    if target.is_file() and target.parent.name in ("checkpoints", "stages"):
+        return target.parent.parent
+    return None
 
 
 def run_hooks() -> RunHooks:

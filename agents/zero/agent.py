@@ -22,7 +22,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from agents.nets import NetConfig, build_net, count_macs, count_params
+from agents.nets import NetConfig, build_net
 from agents.protocol import Accelerable, Described, Searcher, SelfPlayer
 from agents.search.evaluator import NetEvaluator
 from agents.search.game import Game, State
@@ -138,6 +138,8 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
 
     def describe(self) -> dict[str, str]:
         """The net (kind, size, parameters, multiply-adds per position) and the self-play settings."""
+        from agents.nets.stats import count_macs, count_params  # here: `python -m agents.nets.stats` imports agents
+
         cfg = self.cfg
         example = torch.zeros((1, *self.plane_shape), device=self.device)
         training = self.net.training

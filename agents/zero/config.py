@@ -126,6 +126,11 @@ class ZeroConfig:
             raise ValueError("ZeroConfig: min_replay and train_ratio must be >= 0, lr and max_moves_factor > 0")
 
     @property
+    def steps_per_collect(self) -> int:
+        """Positions (env steps) one ``collect()`` plays: ``moves_per_collect`` moves in each of ``games`` games."""
+        return self.games * self.moves_per_collect
+
+    @property
     def max_simulations(self) -> int:
         """The most simulations any self-play move runs."""
         return max(self.simulations, self.cheap_simulations if self.cheap_fraction > 0 else 0)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import UserError
+from zoo.run.config import env_run_name
 from zoo.run.logging import read_metrics
 
 X_AXES = {"env_steps": "step", "wall_time": "train/wall_time", "episodes": "train/episodes"}
@@ -35,7 +36,12 @@ class RunData:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def key(self, name: str) -> str:
-        """The value of a ``--group-by`` key: ``env``/``agent`` are the choice names, others dotted config paths."""
+        """The value of a ``--group-by`` key: ``env``/``agent`` are the choice names (``env=gym`` runs go by their
+        Gymnasium id, ``gym-CartPole-v1``: :func:`~zoo.run.config.env_run_name`), others dotted config paths."""
+        if name == "env":
+            env = self.config.get("env")
+            if isinstance(env, Mapping) and "name" in env:
+                return env_run_name(str(env["name"]), str(env.get("id") or ""))
         path = {"env": "env.name", "agent": "agent.name"}.get(name, name)
         node: Any = self.config
         for part in path.split("."):

@@ -8,11 +8,30 @@ dataclass next to its code (``agents.AGENT_CONFIGS`` maps ``agent=NAME`` to it).
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from agents import AGENT_CONFIGS
+from agents.sb3 import SB3Config
+from agents.tabular import PlannerConfig, TabularConfig
 from zoo.errors import ConfigError
+
+GYM_ENV_NAME = "gym"
+"""The ``env=gym`` choice: any Gymnasium id; its runs are named by the id (:func:`env_run_name`)."""
+
+
+def env_run_name(name: str, env_id: str) -> str:
+    """The name a run of ``env=NAME`` with Gymnasium id ``env_id`` is filed and reported under.
+
+    ``env=gym`` runs take their id: ``gym-CartPole-v1``, ``gym-my-Corridor-v0`` for ``mypkg:my/Corridor-v0``
+    (the importing package is dropped, ``/`` and other characters a folder name should not hold become ``-``).
+    Every other choice keeps its own name.
+    """
+    if name != GYM_ENV_NAME or not env_id:
+        return name
+    bare = env_id.rsplit(":", 1)[-1]
+    return f"{GYM_ENV_NAME}-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", bare).strip("-") or "env")
 
 
 @dataclass(frozen=True)
@@ -27,6 +46,12 @@ class EnvConfig:
     """Keyword arguments passed to ``gymnasium.make`` (e.g. ``slip`` for gridworlds, ``komi`` for Go)."""
     max_episode_steps: int | None = None
     """Episode cap; ``None`` keeps the registered one."""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("env.id is empty; give a Gymnasium id (env=gym env.id=CartPole-v1)")
+        if self.max_episode_steps is not None and self.max_episode_steps < 1:
+            raise ValueError(f"env.max_episode_steps must be >= 1 or null (got {self.max_episode_steps})")
 
 
 @dataclass(frozen=True)
@@ -46,6 +71,16 @@ class LoggerConfig:
     tags: list[str] = field(default_factory=list)
     """Extra wandb tags."""
 
+    def __post_init__(self) -> None:
+        if self.kind not in LOGGER_KINDS:
+            raise ValueError(f"unknown logger '{self.kind}'; valid loggers: {', '.join(LOGGER_KINDS)}")
+        if self.mode not in WANDB_MODES:
+            raise ValueError(f"unknown wandb mode '{self.mode}'; valid modes: {', '.join(WANDB_MODES)}")
+
+
+LOGGER_KINDS = ("wandb", "csv", "none")
+WANDB_MODES = ("auto", "online", "offline", "disabled")
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -60,6 +95,12 @@ class EvalConfig:
     within minutes (0, or not below ``every``: none). Against the previous best it plays no games."""
     first_episodes: int = 10
     """Episodes (games per opponent) of that first evaluation."""
+
+    def __post_init__(self) -> None:
+        if self.every < 0:
+            raise ValueError(f"eval.every must be >= 0 (0: only at the end; got {self.every})")
+        if self.episodes < 1:
+            raise ValueError(f"eval.episodes must be >= 1 (got {self.episodes})")
 
 
 RUNNER_KINDS = ("local", "ray")
@@ -137,6 +178,38 @@ class RunConfig:
     """Show a live progress bar."""
     run_dir: str = "runs/default"
     """Where config, metrics, checkpoints and wandb files go (set by ``train.py`` from Hydra's output dir)."""
+
+    def __post_init__(self) -> None:
+        counts = {"seed": self.seed, "steps": self.steps, "checkpoint_every": self.checkpoint_every,
+                  "keep_checkpoints": self.keep_checkpoints}
+        for key, value in counts.items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{key} must be a whole number (got {value!r})")
+        if self.seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0 (got {self.seed})")
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1 (got {self.steps})")
+        if self.checkpoint_every < 0:
+            raise ValueError(f"checkpoint_every must be >= 0 (0: only at the end; got {self.checkpoint_every})")
+        if self.keep_checkpoints < 1:
+            raise ValueError(f"keep_checkpoints must be >= 1 (got {self.keep_checkpoints})")
+        if self.device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", self.device):
+            raise ValueError(f"unknown device '{self.device}'; valid devices: auto, cpu, cuda, cuda:N")
+        if self.net is not None and isinstance(self.agent, NETLESS):
+            with_net = [n for n, c in AGENT_CONFIGS.items() if not issubclass(c, NETLESS)]
+            raise ValueError(f"net={self.net.kind} but agent={self.agent.name} has no net to build "
+                             f"from it; drop net=, or pick an agent with one: {', '.join(with_net)}")
+        method = "none" if self.compress is None else self.compress.method
+        if method != "none" and self.agent is not None and self.agent.name not in SELFPLAY_AGENTS:
+            raise ValueError(f"compress={method} compresses the self-play net of agent=zero; agent="
+                             f"{self.agent.name} has no self-play (use compress=none, or python -m agents.compress "
+                             "on a checkpoint)")
+
+
+NETLESS = (TabularConfig, PlannerConfig, SB3Config)
+"""Agent configs that build no net of ``agents.nets`` (tabular, planning, SB3's own policies): ``net=`` is refused."""
+SELFPLAY_AGENTS = ("zero",)
+"""Agents whose ``collect`` is self-play with a net that ``compress=`` can compress."""
 
 
 def agent_config_class(name: str) -> type:

@@ -35,7 +35,7 @@ from zoo.run.checkpoint import (
     rng_state,
     save_checkpoint,
 )
-from zoo.run.config import RunConfig, to_plain_dict
+from zoo.run.config import GYM_ENV_NAME, RunConfig, env_run_name, to_plain_dict
 from zoo.run.logging import MultiLogger, WandbLogger, make_logger, wandb_mode
 from zoo.run.make_env import make_env, make_vec_env
 from zoo.run.progress import ProgressBar, duration, print_banner, print_summary
@@ -175,9 +175,10 @@ class Run:
         (self.run_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         extra = self.checkpoint.get("extra", {}) if self.checkpoint else {}
         cfg = self.cfg  # wandb: one group per env, the agent as job type, runs named alike in runs and multiruns
+        env = env_run_name(cfg.env.name, cfg.env.id)
         return make_logger(
-            cfg.logger, self.run_dir, config, name=f"{cfg.env.name}-{cfg.agent.name}-seed{cfg.seed}",
-            group=cfg.env.name, job_type=cfg.agent.name,
+            cfg.logger, self.run_dir, config, name=f"{env}-{cfg.agent.name}-seed{cfg.seed}",
+            group=env, job_type=cfg.agent.name,
             resume_step=self.counters.env_steps if self.checkpoint else None, wandb_id=extra.get("wandb_id"),
         )
 
@@ -189,13 +190,17 @@ class Run:
         next_eval = _next_multiple(c.env_steps, cfg.eval.every) if cfg.eval.every > 0 else None
         first_eval = self._first_eval_due()
         next_ckpt = _next_multiple(c.env_steps, cfg.checkpoint_every) if cfg.checkpoint_every > 0 else None
+        total, per_collect = planned_steps(cfg.steps, c.env_steps, getattr(cfg.agent, "steps_per_collect", None))
+        if total != cfg.steps and cfg.progress:
+            print(f"steps={cfg.steps} rounds up to {total:,} (whole rollouts of {per_collect:,} env steps)",
+                  flush=True)
         started = time.perf_counter()
         wall_before, updates_before = c.wall_time, c.updates
         if cfg.progress:
             self._banner(first_eval)
         try:
             pending = (lambda: self.agent.collect_steps) if isinstance(self.agent, Described) else None
-            with ProgressBar(cfg.steps, c.env_steps, cfg.progress, metric=self._metric_text(starting=True),
+            with ProgressBar(total, c.env_steps, cfg.progress, metric=self._metric_text(starting=True),
                              pending=pending) as bar:
                 while c.env_steps < cfg.steps:
                     update_started = time.perf_counter()
@@ -230,7 +235,10 @@ class Run:
                     if next_ckpt is not None and c.env_steps >= next_ckpt:
                         self.save()
                         next_ckpt = _next_multiple(c.env_steps, cfg.checkpoint_every)
-                    bar.update(min(c.env_steps, cfg.steps), self._metric_text())
+                    if c.env_steps >= cfg.steps or c.env_steps > bar.total:  # the real total, once known
+                        bar.set_total(c.env_steps if c.env_steps >= cfg.steps else
+                                      planned_steps(cfg.steps, c.env_steps, per_collect)[0])
+                    bar.update(c.env_steps, self._metric_text())
         except KeyboardInterrupt:
             c.wall_time = wall_before + time.perf_counter() - started
             self._interrupted(self.save())
@@ -254,7 +262,8 @@ class Run:
     def resume_command(self, run_dir: str | Path | None = None) -> str:
         """The command line that continues this run from its newest checkpoint."""
         cfg = self.cfg
-        return (f"python train.py env={cfg.env.name} agent={cfg.agent.name}"
+        return (f"python train.py env={cfg.env.name}"
+                f"{f' env.id={cfg.env.id}' if cfg.env.name == GYM_ENV_NAME else ''} agent={cfg.agent.name}"
                 f"{'' if cfg.runner.kind == 'local' else ' runner=' + cfg.runner.kind} "
                 f"resume={run_dir or self.run_dir}")
 
@@ -300,7 +309,8 @@ class Run:
                 print("\n".join(f"compressed net: {path}" for path in paths))
         c = self.counters
         summary: dict[str, Any] = {
-            "env": self.cfg.env.name, "agent": self.cfg.agent.name, "seed": self.cfg.seed,
+            "env": env_run_name(self.cfg.env.name, self.cfg.env.id), "agent": self.cfg.agent.name,
+            "seed": self.cfg.seed,
             "env_steps": c.env_steps, "episodes": c.episodes, "updates": c.updates,
             "wall_time_s": round(c.wall_time, 3), "steps_per_s": c.env_steps / max(c.wall_time, 1e-9),
             **self.last_eval,
@@ -308,7 +318,7 @@ class Run:
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         self.logger.close(summary)
         if self.cfg.progress:
-            print_summary(summary, title=f"{self.cfg.agent.name} on {self.cfg.env.name}")
+            print_summary(summary, title=f"{self.cfg.agent.name} on {summary['env']}")
             print(f"run directory: {self.run_dir}")
         return summary
 
@@ -409,6 +419,15 @@ def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def planned_steps(steps: int, done: int, per_collect: int | None) -> tuple[int, int | None]:
+    """``(env steps the run will have played, steps per collect)``: the budget ``steps`` rounded up to whole collects
+    from ``done`` when an agent's collects have a fixed size (rollouts, ``train_freq``, self-play moves), else
+    ``steps`` itself."""
+    if not per_collect or per_collect <= 1 or done >= steps:
+        return steps, per_collect
+    return done + -(-(steps - done) // per_collect) * per_collect, per_collect
 
 
 def _next_multiple(value: int, every: int) -> int:

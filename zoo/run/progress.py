@@ -166,6 +166,12 @@ class ProgressBar:
             else:
                 self._refresh()
 
+    def set_total(self, total: int) -> None:
+        """Change the bar's total (a budget that turned out larger or smaller once the last batch came in)."""
+        self.total = total
+        self._progress.update(self._task, total=total)
+        self._refresh()
+
     def _print_line(self) -> None:
         """``train 20,480/4,000,000 (0.5%) 70 steps/s elapsed 0:04:52 eta 15:47:01 METRIC`` on stderr."""
         with self._lock:
