@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import envs  # noqa: F401  (registers the zoo envs)
 from agents.compress.__main__ import run as cli
 from agents.compress.selfplay import FixedBatch, SelfPlayCompression
 from agents.compress.source import load_source
@@ -50,8 +51,10 @@ def int8_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path]:
     """A tiny go5 zero run with compress=int8 (reference int8 graph, not compiled: seconds, not minutes)."""
     torch.set_num_threads(1)
     run_dir = tmp_path_factory.mktemp("int8") / "run"
-    r = Run(compose(*TINY, "compress=int8", "compress.compile=false", "compress.refresh=2", "compress.batch_size=16",
-                    "compress.calibration_batches=2", run_dir=run_dir))
+    # Games capped at 25 moves, so that finished games fill the replay window (the calibration set) early enough for
+    # several builds within the budget.
+    r = Run(compose(*TINY, "steps=320", "agent.max_moves_factor=1.0", "compress=int8", "compress.compile=false",
+                    "compress.refresh=2", "compress.batch_size=16", "compress.calibration_batches=2", run_dir=run_dir))
     r.train()
     return r, run_dir
 
@@ -140,7 +143,7 @@ def test_an_agent_builds_int8_once_the_replay_can_calibrate_it() -> None:
 
     compression = SelfPlayCompression(CompressConfig(method="int8", compile=False, batch_size=16,
                                                      calibration_batches=1, refresh=3))
-    agent, nets, batch = _tiny_agent(compression, 8)
+    agent, nets, batch = _tiny_agent(compression, 12)  # 5x5 games of up to 25 moves reach the replay from ~collect 5
     assert nets[0] is agent.net  # fp32 until the replay holds a calibration batch
     assert isinstance(nets[-1], CompressedNet) and nets[-1].method == "int8"
     assert compression.builds >= 2 and batch.metrics["selfplay/compressed"] == 1.0
