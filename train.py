@@ -11,6 +11,8 @@ names the valid choices), and hands the :class:`~zoo.run.config.RunConfig` to :f
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -87,7 +89,7 @@ def _validate(cls: type, node: Any, section: str, partial: bool = False) -> Any:
         merged = OmegaConf.merge(schema, node)
         if partial:
             return merged
-        return OmegaConf.to_object(merged)
+        built = OmegaConf.to_object(merged)
     except ConfigKeyError as exc:
         key = getattr(exc, "key", None) or str(exc).split("'")[1]
         raise UserError(f"unknown key '{prefix}{key}'; valid keys of {section or 'the run'} "
@@ -98,6 +100,11 @@ def _validate(cls: type, node: Any, section: str, partial: bool = False) -> Any:
         raise UserError(f"invalid {section or 'run'} config: {str(exc).splitlines()[0]}") from None
     except (ValueError, TypeError) as exc:  # the dataclass's own checks (__post_init__)
         raise UserError(f"invalid {section or 'run'} config: {exc}") from None
+    for field in dataclasses.fields(built):
+        value = getattr(built, field.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"bad value for '{prefix}{field.name}': {value} is not a finite number")
+    return built
 
 
 def check_cli_overrides(argv: list[str]) -> str | None:

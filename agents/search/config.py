@@ -57,3 +57,6 @@ class SearchConfig:
                 raise ValueError(f"SearchConfig.{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.dirichlet_eps <= 1.0:
             raise ValueError(f"SearchConfig.dirichlet_eps must be in [0, 1], got {self.dirichlet_eps}")
+        if not self.c_puct > 0 or not self.dirichlet_alpha > 0 or not self.virtual_loss >= 0:
+            raise ValueError(f"SearchConfig: c_puct and dirichlet_alpha must be > 0 and virtual_loss >= 0, got "
+                             f"{self.c_puct}, {self.dirichlet_alpha}, {self.virtual_loss}")

@@ -124,6 +124,9 @@ class ZeroConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
         if self.min_replay < 0 or self.train_ratio < 0 or self.lr <= 0 or self.max_moves_factor <= 0:
             raise ValueError("ZeroConfig: min_replay and train_ratio must be >= 0, lr and max_moves_factor > 0")
+        if self.temperature_moves < 0 or self.weight_decay < 0 or self.value_weight < 0:
+            raise ValueError("ZeroConfig: temperature_moves, weight_decay and value_weight must be >= 0")
+        self.search  # noqa: B018  (SearchConfig checks the search settings: c_puct, noise, virtual loss)
 
     @property
     def steps_per_collect(self) -> int:
