@@ -120,7 +120,7 @@ BAD_OVERRIDES = [
     (["seed=0,1"], "Ambiguous value for argument 'seed=0,1'"),
     (["-m", "seed=0,-1"], "seed must be a whole number >= 0 (got -1)"),
     (["steps=0"], "steps must be >= 1 (got 0)"),
-    (["eval.episodes=0"], "invalid eval config: eval.episodes must be >= 1 (got 0)"),
+    (["eval.episodes=-1"], "invalid eval config: eval.episodes, eval.first and eval.first_episodes must be >= 0"),
     (["logger.kind=foo"], "invalid logger config: unknown logger 'foo'; valid loggers: wandb, csv, none"),
     (["device=tpu"], "unknown device 'tpu'; valid devices: auto, cpu, cuda, cuda:N"),
     (["net=resnet", "agent=q"], "net=resnet but agent=q has no net to build from it; drop net=, or pick an agent "

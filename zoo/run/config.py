@@ -89,7 +89,7 @@ class EvalConfig:
     every: int = 20_000
     """Evaluate every this many env steps (0: only at the end)."""
     episodes: int = 100
-    """Episodes per evaluation."""
+    """Episodes per evaluation (0: no evaluation episodes or games; the previous-best match keeps its own count)."""
     first: int = 0
     """A first, smaller evaluation at this many env steps, before the regular ones, so that early win rates show
     within minutes (0, or not below ``every``: none). Against the previous best it plays no games."""
@@ -99,8 +99,9 @@ class EvalConfig:
     def __post_init__(self) -> None:
         if self.every < 0:
             raise ValueError(f"eval.every must be >= 0 (0: only at the end; got {self.every})")
-        if self.episodes < 1:
-            raise ValueError(f"eval.episodes must be >= 1 (got {self.episodes})")
+        if self.episodes < 0 or self.first_episodes < 0 or self.first < 0:
+            raise ValueError(f"eval.episodes, eval.first and eval.first_episodes must be >= 0 (got {self.episodes}, "
+                             f"{self.first}, {self.first_episodes})")
 
 
 RUNNER_KINDS = ("local", "ray")

@@ -85,7 +85,10 @@ def resolve_device(device: str) -> str:
 
 
 def evaluate(agent: Agent, env: gymnasium.Env, episodes: int) -> dict[str, float]:
-    """Play ``episodes`` greedy episodes; mean return and length, and success rate when the env reports one."""
+    """Play ``episodes`` greedy episodes; mean return and length, and success rate when the env reports one
+    (``{}`` for no episodes)."""
+    if episodes < 1:
+        return {}
     returns, lengths, successes = [], [], []
     for _ in range(episodes):
         obs, info = env.reset()
