@@ -12,11 +12,20 @@ names the valid choices), and hands the :class:`~zoo.run.config.RunConfig` to :f
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
+import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
+
+if __name__ == "__main__":  # what torch, Inductor and wandb tell their developers says nothing to a user here
+    warnings.filterwarnings("ignore", module=r"(torch|torchao|wandb|onnx|onnxruntime)(\.|$)")
+    os.environ.setdefault("TORCH_LOGS", "-dynamo,-inductor")  # torch sets these two loggers' levels from it
+    for _name in ("torch.utils._pytree", "torch.utils.cpp_extension"):
+        logging.getLogger(_name).setLevel(logging.ERROR)
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
