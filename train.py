@@ -15,7 +15,6 @@ import dataclasses
 import logging
 import math
 import os
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -35,6 +34,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationE
 
 from agents.compress.config import CompressConfig
 from zoo.errors import ConfigError, UserError
+from zoo.run.checkpoint import remove_unused_run_dir
 from zoo.run.config import (
     EnvConfig,
     EvalConfig,
@@ -260,22 +260,6 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def remove_unused_output_dir(path: Path) -> None:
-    """Delete the folder Hydra made for a run that stopped before writing anything: it holds nothing but Hydra's
-    ``.hydra/`` (and an empty ``train.log``). A folder with anything else in it is left alone."""
-    if not path.is_dir():
-        return
-    names = {p.name for p in path.iterdir()}
-    log = path / "train.log"
-    if names <= {".hydra", "train.log"} and (not log.exists() or log.stat().st_size == 0):
-        shutil.rmtree(path, ignore_errors=True)
-        cwd = Path.cwd().resolve()
-        for parent in path.resolve().parents:  # the empty folders made for it (runs/ENV/AGENT), up to the cwd
-            if parent == cwd or cwd not in parent.parents or any(parent.iterdir()):
-                break
-            parent.rmdir()
-
-
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
     """Hydra entry point: validate, then run. User mistakes print one line and exit with status 2; the folder Hydra
@@ -288,7 +272,7 @@ def main(cfg: DictConfig) -> float | None:
         summary = run(run_cfg)
     except UserError as exc:
         if HydraConfig.get().output_subdir is not None:  # not a resumed run's own folder
-            remove_unused_output_dir(output_dir)
+            remove_unused_run_dir(output_dir, empty_parents=True)
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     value = summary.get("eval/return_mean")

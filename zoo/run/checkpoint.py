@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,24 @@ def _decode(obj: Any) -> Any:
     if isinstance(obj, list):
         return [_decode(v) for v in obj]
     return obj
+
+
+def remove_unused_run_dir(path: Path, empty_parents: bool = False) -> None:
+    """Delete a run folder that holds nothing but Hydra's ``.hydra/`` (and an empty ``train.log``): the folder Hydra
+    made for a run that stopped before writing anything, or for a torchrun rank above 0. A folder with anything else
+    in it is left alone. ``empty_parents``: also the folders left empty above it (``runs/ENV/AGENT``), up to the
+    working directory."""
+    if not path.is_dir():
+        return
+    names = {p.name for p in path.iterdir()}
+    log = path / "train.log"
+    if not (names <= {".hydra", "train.log"} and (not log.exists() or log.stat().st_size == 0)):
+        return
+    shutil.rmtree(path, ignore_errors=True)
+    if not empty_parents:
+        return
+    cwd = Path.cwd().resolve()
+    for parent in path.resolve().parents:
+        if parent == cwd or cwd not in parent.parents or any(parent.iterdir()):
+            break
+        parent.rmdir()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -38,6 +37,7 @@ import torch.distributed as dist
 import envs  # noqa: F401  (registers the zoo/ ids)
 from agents.protocol import Accelerable, SelfPlayer
 from zoo.errors import ConfigError
+from zoo.run.checkpoint import remove_unused_run_dir
 from zoo.run.config import RunConfig
 from zoo.run.logging import MultiLogger
 from zoo.run.loop import Run, RunHooks, resolve_device
@@ -124,7 +124,7 @@ def start(cfg: RunConfig, hooks: RunHooks | None = None) -> DDPRun:
     shared = [cfg.run_dir]
     dist.broadcast_object_list(shared, src=0)
     if rank > 0 and shared[0] != cfg.run_dir:
-        _remove_hydra_leftovers(Path(cfg.run_dir))
+        remove_unused_run_dir(Path(cfg.run_dir))
     return DDPRun(dataclasses.replace(cfg, device=device, run_dir=shared[0]), rank, world, hooks)
 
 
@@ -135,13 +135,3 @@ def run_ddp(cfg: RunConfig, hooks: RunHooks | None = None) -> dict[str, Any]:
         return run.train()
     finally:
         dist.destroy_process_group()
-
-
-def _remove_hydra_leftovers(path: Path) -> None:
-    """Delete the output folder Hydra made for a rank above 0, if it holds only Hydra's own files."""
-    if not path.is_dir():
-        return
-    names = {p.name for p in path.iterdir()}
-    log = path / "train.log"
-    if names <= {".hydra", "train.log"} and (not log.exists() or log.stat().st_size == 0):
-        shutil.rmtree(path, ignore_errors=True)
