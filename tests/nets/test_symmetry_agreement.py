@@ -23,8 +23,8 @@ class Symmetrised(nn.Module):
         logits, values = 0.0, 0.0
         for k in range(8):
             turned = torch.from_numpy(symmetry_planes(planes.numpy(), k))
-            back = torch.from_numpy(action_permutation(inverse_symmetry(k), self.size))
-            lk, vk = self.net(turned, mask[:, torch.from_numpy(action_permutation(k, self.size))])
+            back = torch.from_numpy(action_permutation(inverse_symmetry(k), self.size).copy())
+            lk, vk = self.net(turned, mask[:, torch.from_numpy(action_permutation(k, self.size).copy())])
             logits, values = logits + lk[:, back] / 8, values + vk / 8
         return logits.masked_fill(~mask, float("-inf")), values
 
