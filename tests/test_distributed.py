@@ -139,7 +139,9 @@ def test_a_killed_worker_is_restarted_and_the_run_goes_on(tmp_path: Path, local_
     run = HoldWorker1(tiny(tmp_path, "steps=192"))
     summary = run.train()
     assert summary["env_steps"] >= 192
-    assert run.failures == [1, 0]  # the collect the kill interrupted
+    # The collect the kill interrupted fails once; when the kill lands while worker 0 holds no collect (its last one
+    # delivered, the next not yet sent), nothing fails and the restarted actor simply takes the next one.
+    assert run.failures in ([1, 0], [0, 0])
     assert run.collects_by_worker[0] > run.killed_at  # the restarted worker delivered again
 
 
