@@ -27,6 +27,7 @@ from agents.alphago.search import MixedValue, PolicyValueEvaluator, run_search
 from agents.nets import NetConfig
 from agents.protocol import Searcher
 from agents.search.game import Game, State
+from agents.search.mcts import played_moves
 
 FORMAT = 1
 """Version of the ``state_dict`` layout."""
@@ -93,7 +94,7 @@ class AlphaGoAgent(Searcher):
         sims = simulations or self.cfg.simulations
         roots = self.game.batch_from_states(list(states))
         search = run_search(roots, self.evaluator(), self.mix(), self.cfg.search, sims, self.rng)
-        return [int(a) for a in search.visit_counts().argmax(axis=1)]
+        return played_moves(search.visit_counts(), roots.move_count, self.cfg.search.play_temp_moves, self.rng)
 
     def select_move(self, state: State) -> int:
         """The Player seam: the searched move for ``state`` (left unchanged)."""

@@ -103,6 +103,9 @@ class AlphaGoConfig:
     """PUCT exploration constant, priors from the SL policy."""
     fpu_reduction: float = 0.25
     """An unvisited child's Q is its parent's value minus this (below the root; 0 at the root)."""
+    play_temp_moves: int = 0
+    """The first this many moves of a game are drawn in proportion to the root visits instead of the most visited
+    (a match's ``@temp_moves=N``); 0: never."""
     max_moves_factor: float = 2.0
     """Move cap of self-play and evaluation games as a multiple of N*N (then scored by area)."""
 
@@ -137,4 +140,4 @@ class AlphaGoConfig:
         return SearchConfig(simulations=self.simulations, leaves_per_game=self.play_leaves,
                             play_leaves=self.play_leaves, virtual_loss=self.virtual_loss, c_puct=self.c_puct,
                             fpu_reduction=self.fpu_reduction, fpu_root_reduction=0.0, dirichlet_eps=0.0,
-                            sensible_moves=True, tree_reuse=False)
+                            sensible_moves=True, tree_reuse=False, play_temp_moves=self.play_temp_moves)

@@ -47,6 +47,10 @@ class SearchConfig:
     sensible_moves: bool = True
     """The tree holds only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, no pass
     while another move is left unless the opponent has just passed). False: every legal move."""
+    play_temp_moves: int = 0
+    """In play (``select_move(s)``), the first this many moves of a game (by the position's move number) are drawn
+    in proportion to the root visit counts instead of taken as the most visited, so a deterministic searcher plays
+    varied games (a match's ``@temp_moves=N``); 0 (default): always the most visited."""
     tree_reuse: bool = True
     """Keep the subtree of the move played as the next move's tree (``Search.advance``) in self-play and in
     move-by-move play; False starts every move from a fresh root."""
@@ -55,6 +59,8 @@ class SearchConfig:
         for name in ("simulations", "leaves_per_game", "play_leaves"):
             if getattr(self, name) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.play_temp_moves < 0:
+            raise ValueError(f"SearchConfig.play_temp_moves must be >= 0, got {self.play_temp_moves}")
         if not 0.0 <= self.dirichlet_eps <= 1.0:
             raise ValueError(f"SearchConfig.dirichlet_eps must be in [0, 1], got {self.dirichlet_eps}")
         if not self.c_puct > 0 or not self.dirichlet_alpha > 0 or not self.virtual_loss >= 0:

@@ -384,3 +384,17 @@ def choose_moves(counts: np.ndarray, sample: np.ndarray, rng: np.random.Generato
     u = rng.random(len(counts)) * cdf[:, -1]
     drawn = np.minimum((cdf <= u[:, None]).sum(axis=1), counts.shape[1] - 1)
     return np.where(sample, drawn, best)
+
+
+def played_moves(counts: np.ndarray, move_numbers: np.ndarray, temp_moves: int, rng: np.random.Generator
+                 ) -> list[int]:
+    """The moves to play from root visit ``counts (B, A)``: the most visited (ties to the lowest action), except in
+    games whose ``move_numbers (B,)`` is below ``temp_moves``, where the move is drawn in proportion to the visits."""
+    out = []
+    for row, number in zip(np.asarray(counts), np.asarray(move_numbers), strict=True):
+        total = float(row.sum())
+        if number < temp_moves and total > 0:
+            out.append(int(rng.choice(len(row), p=row / total)))
+        else:
+            out.append(int(row.argmax()))
+    return out

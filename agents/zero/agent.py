@@ -26,7 +26,7 @@ from agents.nets import NetConfig, build_net
 from agents.protocol import Accelerable, Described, Searcher, SelfPlayer
 from agents.search.evaluator import NetEvaluator
 from agents.search.game import Game, State
-from agents.search.mcts import Search
+from agents.search.mcts import Search, played_moves
 from agents.zero.config import ZeroConfig
 from agents.zero.gating import net_match
 from agents.zero.learner import Learner
@@ -388,8 +388,7 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         search = Search(cfg, len(states), self.num_actions, self.evaluator, self.rng,
                         leaves_per_game=cfg.play_leaves, max_simulations=sims)
         search.run(roots, sims, noise=False)
-        counts = search.visit_counts()
-        return [int(a) for a in counts.argmax(axis=1)]
+        return played_moves(search.visit_counts(), roots.move_count, cfg.play_temp_moves, self.rng)
 
     def select_move(self, state: State) -> int:
         """The Player seam: the searched move for ``state`` (left unchanged), with tree reuse.
@@ -407,8 +406,9 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
             self._play_tree = Search(cfg, 1, self.num_actions, self.evaluator, self.rng,
                                      leaves_per_game=cfg.play_leaves, max_simulations=sims)
         search = self._play_tree
-        search.run(self.game.batch_from_states([state]), sims, noise=False)
-        action = int(search.visit_counts()[0].argmax())
+        root = self.game.batch_from_states([state])
+        search.run(root, sims, noise=False)
+        action = played_moves(search.visit_counts(), root.move_count, cfg.play_temp_moves, self.rng)[0]
         self._play_root, self._play_action = state.copy(), action
         self.reused_searches += int(reused)
         return action

@@ -55,6 +55,9 @@ class ZeroConfig:
     and self-play learns to pass in mid-game when a pass-pass ending would win (``reports/zero.md``)."""
     tree_reuse: bool = True
     """Keep the subtree of the move played as the next move's tree (self-play)."""
+    play_temp_moves: int = 0
+    """In play (``select_move(s)``: arena, GTP, evaluation), the first this many moves of a game are drawn in
+    proportion to the root visits instead of the most visited (a match's ``@temp_moves=N``); 0: never."""
 
     # -- resignation and playout cap randomisation -----------------------------------------------------------------
     resign_threshold: float = -1.0
@@ -145,4 +148,5 @@ class ZeroConfig:
                             play_leaves=self.play_leaves, virtual_loss=self.virtual_loss, c_puct=self.c_puct,
                             fpu_reduction=self.fpu_reduction, fpu_root_reduction=self.fpu_root_reduction,
                             dirichlet_alpha=self.dirichlet_alpha, dirichlet_eps=self.dirichlet_eps,
-                            sensible_moves=self.sensible_moves, tree_reuse=self.tree_reuse)
+                            sensible_moves=self.sensible_moves, tree_reuse=self.tree_reuse,
+                            play_temp_moves=self.play_temp_moves)

@@ -5,6 +5,12 @@
     python -m zoo.arena --board 5 --ladder reports/ladders/go5.json --gauntlet new=runs/go5/ppo/RUN --games 40
     python -m zoo.arena ladder reports/ladders/go5.json
     python -m zoo.arena sprt runs/go5/zero/RUN@sims=64 runs/go5/zero/RUN@sims=16 --board 5 --elo0 0 --elo1 50
+    python -m zoo.arena recount reports/games/NAME.tar.gz [--referee gnugo]
+
+**Openings.** Every pair of games starts from an opening of ``--opening K`` plies (default 2 from 5x5 up), played
+once with each colour, so that deterministic players do not replay one game; every result gives the games, the
+distinct games (by move sequence) and the score per colour, and flags a pairing whose games are under 90%
+distinct. ``--sgf NAME.tar.gz`` packs the games into an archive that ``recount`` turns back into the table.
 
 **Player specs** (all resolved, and checked, before any game is played; a spec that does not resolve stops the
 command with one line naming it and what is valid):
@@ -23,7 +29,8 @@ command with one line naming it and what is valid):
   would give them.
 
 Options: ``SPEC@key=value[,key=value]`` sets agent settings of a checkpoint (``sims=N`` is short for
-``simulations=N``) or ``c=`` (the exploration constant) of ``mcts:N``; ``NAME=SPEC`` gives the player a display
+``simulations=N``; ``temp_moves=N`` makes a searching agent draw its first N moves of a game in proportion to
+the visits, off by default) or ``c=`` (the exploration constant) of ``mcts:N``; ``NAME=SPEC`` gives the player a display
 name (defaults: the spec for bots and engines, ``AGENT:RUN`` for checkpoints). Names identify players in the
 ladder: a name must always stand for the same spec there.
 
@@ -33,9 +40,13 @@ Matches are played by :mod:`zoo.play.matches` (colours, seeds, openings, worker 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +60,10 @@ from zoo.play.arena_specs import (
     resolve_specs,
     unique_names,
 )
+from zoo.play.archive import is_archive, merge_into, recount
 from zoo.play.gtp_client import find_gnugo
 from zoo.play.matches import MatchTally, pairings, play_match, schedule
+from zoo.play.openings import default_opening
 from zoo.play.ratings import ANCHOR, ANCHOR_ELO, GameResult, Ladder, Ratings, fit_ratings, format_table, sprt
 
 # -- command line ----------------------------------------------------------------------------------------------
@@ -61,15 +74,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--komi", type=float, default=None, help="komi (default: 24 on 5x5, 9 on 7x7, 7.5 on 9x9+)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: the cores)")
     parser.add_argument("--ladder", default=None, help="JSON ladder file: games are added, ratings use all its games")
-    parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into")
+    parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into, or NAME.tar.gz: an "
+                        "archive (games added to one that exists) for `python -m zoo.arena recount`")
     parser.add_argument("--referee", default=None, choices=["gnugo"], help="score finished games with GNU Go's "
                         "final_score (dead stones) instead of the suite's area count")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-moves", type=int, default=None, help="move cap per game (default 2 * N * N)")
-    parser.add_argument("--opening", type=int, default=0, metavar="K",
-                        help="start every game with K uniformly random moves (no pass), each opening played with "
-                        "both colours: deterministic players (greedy nets, searches without noise) then play "
-                        "different games instead of replaying one")
+    parser.add_argument("--opening", type=int, default=None, metavar="K",
+                        help="start every pair of games from an opening of K random sensible moves (no pass, no "
+                        "repeat within the match), played once with each colour, so that deterministic players "
+                        "play different games (default 2 on boards from 5x5 up; 0: the empty board)")
     parser.add_argument("--engine-timeout", type=float, default=ENGINE_TIMEOUT,
                         help="seconds an engine may take per answer before it forfeits the game")
     parser.add_argument("--anchor", default=ANCHOR, help=f"player held at --anchor-elo (default {ANCHOR})")
@@ -102,9 +116,34 @@ def _referee(args: argparse.Namespace) -> tuple[str, ...]:
     return (path, "--mode", "gtp", "--chinese-rules")
 
 
+def _opening(args: argparse.Namespace, size: int, parser: argparse.ArgumentParser) -> int:
+    opening = default_opening(size) if args.opening is None else args.opening
+    if not 0 <= opening < size * size // 2:
+        parser.error(f"--opening must be in 0..{size * size // 2 - 1} on a {size}x{size} board, got {opening}")
+    return opening
+
+
+@contextlib.contextmanager
+def _sgf_folder(target: str | None) -> Iterator[str | None]:
+    """The folder the games' SGF files go to: ``target`` itself, or for an archive (``NAME.tar.gz``) a temporary
+    folder whose games are packed into it on the way out (after Ctrl-C too), with the games it already held."""
+    if not target or not is_archive(target):
+        yield target
+        return
+    folder = tempfile.mkdtemp(prefix="zoo-arena-sgf-")
+    try:
+        yield folder
+    finally:
+        merge_into(target, folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"games: {target} (recount: python -m zoo.arena recount {target})", flush=True)
+
+
 def _report(ratings: Ratings, tally: MatchTally, title: str, wandb_dir: str | None) -> None:
     for line in tally.lines():
         print(line)
+    if tally.table:
+        print(tally.markdown())
     for g in tally.forfeits:
         print(f"forfeit: {g['black']} (B) vs {g['white']} (W), seed {g['seed']}: {g['reason']}")
     print(format_table(ratings, title), flush=True)
@@ -161,6 +200,7 @@ def match_main(argv: list[str]) -> int:
             specs = resolve_specs([*texts, *args.gauntlet], size, komi)
         players, gauntlet = specs[: len(texts)], specs[len(texts):]
         history = arena_history(specs)
+        opening = _opening(args, size, parser)
         referee = _referee(args)
         if ladder is not None:
             for s in specs:
@@ -175,12 +215,14 @@ def match_main(argv: list[str]) -> int:
         first = max((sum(1 for g in section["games"] if set(g["pair"]) == {a.name, b.name}) for a, b in pairs),
                     default=0)
         first += first % 2
-    jobs = schedule(pairs, args.games, size, komi, args.seed, history, args.max_moves or 2 * size * size,
-                    args.sgf, referee, args.engine_timeout, first, args.opening)
     title = f"{size}x{size} komi {komi:g}"
-    print(f"{len(pairs)} pairs x {args.games} games on {title}, {args.jobs} jobs", flush=True)
+    print(f"{len(pairs)} pairs x {args.games} games on {title}, openings of {opening} plies, {args.jobs} jobs",
+          flush=True)
     start = time.time()
-    games, tally, interrupted = play_match(jobs, args.jobs, ladder, not args.no_progress)
+    with _sgf_folder(args.sgf) as sgf:
+        jobs = schedule(pairs, args.games, size, komi, args.seed, history, args.max_moves or 2 * size * size,
+                        sgf, referee, args.engine_timeout, first, opening)
+        games, tally, interrupted = play_match(jobs, args.jobs, ladder, not args.no_progress)
     results = ladder.games(size, komi) if ladder is not None else [GameResult(g["black"], g["white"], g["score"])
                                                                     for g in games]
     names = [s.name for s in specs]
@@ -240,21 +282,23 @@ def sprt_main(argv: list[str]) -> int:
         size, komi = _board_and_komi(args, ladder, parser)
         a, b = resolve_specs([args.a, args.b], size, komi)
         history = arena_history([a, b])
+        opening = _opening(args, size, parser)
         referee = _referee(args)
         if ladder is not None:
             for s in (a, b):
                 ladder.register(size, komi, s.name, s.spec)
     except (UserError, ValueError) as exc:
         parser.error(str(exc))
-    jobs = schedule([(a, b)], args.max_games, size, komi, args.seed, history, args.max_moves or 2 * size * size,
-                    args.sgf, referee, args.engine_timeout, 0, args.opening)
     scores: list[float] = []
 
     def decided(game: dict[str, Any]) -> bool:
         scores.append(game["score"] if game["black"] == a.name else 1.0 - game["score"])
         return sprt(scores, args.elo0, args.elo1, args.alpha, args.beta).decision is not None
 
-    _, tally, interrupted = play_match(jobs, args.jobs, ladder, not args.no_progress, stop=decided)
+    with _sgf_folder(args.sgf) as sgf:
+        jobs = schedule([(a, b)], args.max_games, size, komi, args.seed, history,
+                        args.max_moves or 2 * size * size, sgf, referee, args.engine_timeout, 0, opening)
+        _, tally, interrupted = play_match(jobs, args.jobs, ladder, not args.no_progress, stop=decided)
     result = sprt(scores, args.elo0, args.elo1, args.alpha, args.beta)
     for line in tally.lines():
         print(line)
@@ -266,9 +310,30 @@ def sprt_main(argv: list[str]) -> int:
     return 130 if interrupted else 0
 
 
+def recount_main(argv: list[str]) -> int:
+    """``python -m zoo.arena recount ARCHIVE [--referee gnugo]``: the table of a match from its games (a
+    ``.tar.gz`` archive written by ``--sgf NAME.tar.gz``, or a folder of SGF files): score per pairing with its 95%
+    interval, per colour, distinct games; with ``--referee gnugo`` also GNU Go's ``final_score`` of every game that
+    ended on the board, and how many results it agrees with."""
+    parser = argparse.ArgumentParser(prog="python -m zoo.arena recount", description=recount_main.__doc__)
+    parser.add_argument("archive", help="NAME.tar.gz or a folder of .sgf files")
+    parser.add_argument("--referee", default=None, choices=["gnugo"])
+    parser.add_argument("--engine-timeout", type=float, default=ENGINE_TIMEOUT)
+    args = parser.parse_args(argv)
+    try:
+        result = recount(args.archive, _referee(args), args.engine_timeout)
+    except UserError as exc:
+        parser.error(str(exc))
+    print(f"{args.archive}: {len(result.games)} games")
+    print(result.text())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m zoo.arena [ladder|sprt] ...``; see the module docstring."""
+    """``python -m zoo.arena [ladder|sprt|recount] ...``; see the module docstring."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "recount":
+        return recount_main(argv[1:])
     if argv and argv[0] == "ladder":
         return ladder_main(argv[1:])
     if argv and argv[0] == "sprt":
@@ -276,4 +341,4 @@ def main(argv: list[str] | None = None) -> int:
     return match_main(argv)
 
 
-__all__ = ["ladder_main", "main", "match_main", "sprt_main"]
+__all__ = ["ladder_main", "main", "match_main", "recount_main", "sprt_main"]

@@ -23,7 +23,7 @@ KOMI = {5: 24.0, 6: 4.0, 7: 9.0}
 """Default komi per board (the envs' registered values); 7.5 on 9x9 and up."""
 GNUGO_DEFAULT_LEVEL = 10
 ENGINE_TIMEOUT = 60.0
-_OPTION_ALIASES = {"sims": "simulations"}
+_OPTION_ALIASES = {"sims": "simulations", "temp_moves": "play_temp_moves"}
 _VALID_KINDS = "random, capture, mcts:N, gnugo, gnugo:LEVEL, gnugo-mc, gtp:COMMAND, or a checkpoint file or run folder"
 
 

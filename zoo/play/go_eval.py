@@ -14,7 +14,6 @@ given by :func:`zoo.launch.run_hooks`).
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,29 +27,41 @@ from envs.go.game import GoGame
 from envs.go.sgf import GameRecord, result_string, save_sgf
 from envs.go.state import BLACK, GoState
 from zoo.errors import UserError
+from zoo.play.openings import default_opening, distinct_text, game_digest, opening_set, play_opening
 from zoo.play.players import BatchPlayer, Player, make_player
+from zoo.play.ratings import wilson_interval
 
 
 @dataclass
 class MatchResult:
-    """Score of player A against player B over ``games`` games (draws count half)."""
+    """Score of player A against player B over ``games`` games (draws count half), per colour, and how many of
+    the games were distinct move sequences."""
 
     games: int
     score: float
     """Wins of A plus half its draws."""
     records: list[GameRecord]
+    as_black: tuple[float, int] = (0.0, 0)
+    """A's points and games with black."""
+    as_white: tuple[float, int] = (0.0, 0)
+    distinct: int = 0
+    """Distinct move sequences among the games."""
 
     @property
     def win_rate(self) -> float:
         """A's score per game."""
         return self.score / max(self.games, 1)
 
-    def interval(self, z: float = 1.96) -> tuple[float, float]:
+    def interval(self) -> tuple[float, float]:
         """Wilson 95% interval of the win rate."""
-        n, p = max(self.games, 1), self.win_rate
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return max(0.0, centre - half), min(1.0, centre + half)
+        return wilson_interval(self.score, self.games)
+
+    def text(self, a: str, b: str, where: str = "") -> str:
+        """``A vs B{where}: 17/20 = 0.850 (95% CI ...), as black ..., as white ...; distinct 20/20``."""
+        lo, hi = self.interval()
+        (pb, gb), (pw, gw) = self.as_black, self.as_white
+        return (f"{a} vs {b}{where}: {self.score:g}/{self.games} = {self.win_rate:.3f} (95% CI {lo:.3f}-{hi:.3f}), "
+                f"as black {pb:g}/{gb}, as white {pw:g}/{gw}; {distinct_text(self.distinct, self.games)}")
 
 
 def _moves(player: Player | Searcher, states: list[GoState]) -> list[int]:
@@ -60,13 +71,17 @@ def _moves(player: Player | Searcher, states: list[GoState]) -> list[int]:
 
 
 def play_match(a: Player | Searcher, b: Player | Searcher, games: int, game: GoGame, max_moves: int | None = None,
-               names: tuple[str, str] = ("A", "B")) -> MatchResult:
+               names: tuple[str, str] = ("A", "B"), opening: int | None = None, seed: int = 0) -> MatchResult:
     """``games`` games of ``a`` against ``b`` (A black in even games); returns A's score and the records. Both are
-    reset before the first game; a searching agent plays as it is."""
+    reset before the first game; a searching agent plays as it is. Games ``2i`` and ``2i + 1`` start from opening
+    ``i`` of :func:`zoo.play.openings.opening_set` (``opening`` plies, default
+    :func:`~zoo.play.openings.default_opening`; drawn from ``seed``), so that deterministic players differ."""
     cap = max_moves or 2 * game.board_size**2
+    plies = default_opening(game.board_size) if opening is None else opening
+    openings = opening_set(game.board_size, game.komi, plies, (games + 1) // 2, seed)
     states = [GoState.new(game.board_size, game.komi, game.history, max_moves=cap) for _ in range(games)]
     a_colour = [BLACK if i % 2 == 0 else -BLACK for i in range(games)]
-    moves: list[list[tuple[int, int]]] = [[] for _ in range(games)]
+    moves: list[list[tuple[int, int]]] = [play_opening(states[i], openings[i // 2]) for i in range(games)]
     for p in (a, b):
         p.reset()
     while True:
@@ -84,13 +99,18 @@ def play_match(a: Player | Searcher, b: Player | Searcher, games: int, game: GoG
                 moves[i].append((states[i].to_play, int(action)))
                 states[i].play(int(action))
     score, records = 0.0, []
+    colour_points = {BLACK: [0.0, 0], -BLACK: [0.0, 0]}
     for i, s in enumerate(states):
         w = s.winner() * a_colour[i]
-        score += 1.0 if w > 0 else 0.5 if w == 0 else 0.0
+        points = 1.0 if w > 0 else 0.5 if w == 0 else 0.0
+        score += points
+        colour_points[a_colour[i]][0] += points
+        colour_points[a_colour[i]][1] += 1
         black, white = names if a_colour[i] == BLACK else names[::-1]
         records.append(GameRecord(size=game.board_size, komi=game.komi, rules="Tromp-Taylor (area, positional superko)",
                                   result=result_string(s), black=black, white=white, moves=moves[i]))
-    return MatchResult(games, score, records)
+    distinct = len({game_digest(a for _, a in m) for m in moves})
+    return MatchResult(games, score, records, tuple(colour_points[BLACK]), tuple(colour_points[-BLACK]), distinct)
 
 
 def go_evaluation(agent: Any, env: gymnasium.Env, games: int, run_dir: Path, step: int,
@@ -109,8 +129,10 @@ def go_evaluation(agent: Any, env: gymnasium.Env, games: int, run_dir: Path, ste
     folder = Path(run_dir) / "sgf"
     folder.mkdir(parents=True, exist_ok=True)
     for k, name in enumerate(opponents):
-        result = play_match(agent, make_player(name, seed + step + k), games, game, names=(me, name))
+        result = play_match(agent, make_player(name, seed + step + k), games, game, names=(me, name),
+                            seed=seed + step + k)
         out[f"eval/win_{name}"] = result.win_rate
+        out[f"eval/distinct_{name}"] = result.distinct / max(result.games, 1)
         save_sgf(folder / f"{step:012d}-vs-{name}.sgf", result.records[0])
     recent = agent.recent_games if isinstance(agent, SelfPlayer) else []
     for i, g in enumerate(recent[-1:]):
@@ -180,18 +202,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--simulations", type=int, default=None, help="search budget per move")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into")
+    parser.add_argument("--opening", type=int, default=None, metavar="K",
+                        help="plies of the random opening each pair of games starts from (default 2 from 5x5 up)")
     args = parser.parse_args(argv)
     if args.games < 1 or (args.simulations is not None and args.simulations < 1):
         parser.error(f"--games and --simulations must be >= 1 (got {args.games}, {args.simulations})")
+    if args.opening is not None and args.opening < 0:
+        parser.error(f"--opening must be >= 0, got {args.opening}")
     try:
         opponent = make_player(args.opponent, args.seed)
         agent, game = load_zero_player(args.checkpoint, simulations=args.simulations, seed=args.seed)
     except (ValueError, UserError) as exc:
         parser.error(str(exc))
-    result = play_match(agent, opponent, args.games, game, names=("zero", args.opponent))
-    lo, hi = result.interval()
-    print(f"zero vs {args.opponent} on {game_text(game)}: {result.score:g}/{result.games} = {result.win_rate:.3f} "
-          f"(95% CI {lo:.3f}-{hi:.3f})")
+    result = play_match(agent, opponent, args.games, game, names=("zero", args.opponent), opening=args.opening,
+                        seed=args.seed)
+    print(result.text("zero", args.opponent, f" on {game_text(game)}"))
     if args.sgf:
         Path(args.sgf).mkdir(parents=True, exist_ok=True)
         for i, record in enumerate(result.records):

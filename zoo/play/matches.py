@@ -8,8 +8,9 @@ resignation or forfeit need no referee; GNU Go's estimate is poor on small board
 e.g. it scores the empty 5x5 board B+1 whatever the komi). Every game gets a seed (from ``--seed``, the two names
 and the game number): GNU Go is restarted per game with ``--seed``, the bots and agents are seeded with it, so a
 match replays.
-Players that ignore seeds (greedy nets, searches without noise) replay the same game against each other;
-``--opening K`` starts every game with K random moves instead, each opening played once with each colour.
+Players that ignore seeds (greedy nets, searches without noise, GNU Go) would replay one game against each other,
+so every pair of games starts from an opening of ``--opening K`` plies (:mod:`zoo.play.openings`; default 2 on
+boards from 5x5 up), played once with each colour; every result counts its distinct games (by move sequence).
 Games run in ``--jobs`` worker processes, one game at a time per worker; GTP engines live for one game and are
 closed after it (and killed with their worker: no orphan processes, even on Ctrl-C). An engine that crashes or
 hangs, or a player that fails or returns an illegal move, forfeits that game (the reason is recorded) and the
@@ -36,10 +37,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from envs.go.sgf import GameRecord, result_string, save_sgf
 from envs.go.state import BLACK, GoState
 from zoo.errors import UserError
+from zoo.play.archive import OPENING_PROPERTY, PAIR_PROPERTY, SEED_PROPERTY
 from zoo.play.arena_specs import ENGINE_TIMEOUT, PlayerSpec
 from zoo.play.gtp_client import GtpClient, GtpError, GtpPlayer, referee_score
+from zoo.play.openings import (
+    DISTINCT_WARNING,
+    distinct_share,
+    distinct_text,
+    game_digest,
+    opening_set,
+    play_opening,
+)
 from zoo.play.players import RESIGN, CapturePlayer, MctsPlayer, Player, RandomPlayer, agent_player, load_agent
-from zoo.play.ratings import Ladder
+from zoo.play.ratings import Ladder, wilson_interval
 
 # -- one game (runs in a worker process) ---------------------------------------------------------------------
 
@@ -60,10 +70,8 @@ class GameJob:
     engine_timeout: float = ENGINE_TIMEOUT
     pair: tuple[str, str] = ("", "")
     """The pairing's names in the order given (first-named, second-named)."""
-    opening: int = 0
-    """Moves played uniformly at random (never pass) before the players take over."""
-    opening_seed: int = 0
-    """Seed of those moves (games 2i and 2i+1 of a pair share it: each opening is played with both colours)."""
+    opening: tuple[int, ...] = ()
+    """Moves played before the players take over (games 2i and 2i+1 of a pair share one, colours swapped)."""
 
 
 _AGENTS: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
@@ -115,14 +123,8 @@ def play_game(job: GameJob) -> dict[str, Any]:
     moves: list[tuple[int, int]] = []
     forfeit: tuple[int, str] | None = None
     seeds = np.random.SeedSequence(job.seed).generate_state(2)
-    opening_rng = np.random.default_rng(job.opening_seed)
-    for _ in range(job.opening):
-        points = [int(a) for a in state.legal_actions() if a != job.size * job.size]
-        if not points or state.is_terminal:
-            break
-        action = points[int(opening_rng.integers(len(points)))]
-        moves.append((state.to_play, action))
-        state.play(action)
+    moves.extend(play_opening(state, job.opening))
+    opening_plies = len(moves)
     with contextlib.ExitStack() as stack:
         players: dict[int, Player] = {}
         for colour, spec, seed in ((BLACK, job.black, seeds[0]), (-BLACK, job.white, seeds[1])):
@@ -171,12 +173,16 @@ def play_game(job: GameJob) -> dict[str, Any]:
     if job.sgf:
         record = GameRecord(size=job.size, komi=job.komi, rules="Tromp-Taylor (area, positional superko)",
                             result=result, black=job.black.name, white=job.white.name, moves=moves)
+        record.properties[PAIR_PROPERTY] = list(job.pair)
+        record.properties[OPENING_PROPERTY] = [str(opening_plies)]
+        record.properties[SEED_PROPERTY] = [str(int(job.seed))]
         Path(job.sgf).parent.mkdir(parents=True, exist_ok=True)
         save_sgf(job.sgf, record)
     out = {"black": job.black.name, "white": job.white.name, "score": score, "result": result, "reason": reason,
-           "moves": len(moves), "seed": int(job.seed), "pair": list(job.pair)}
-    if job.opening:
-        out["opening"] = [a for _, a in moves[: job.opening]]
+           "moves": len(moves), "seed": int(job.seed), "pair": list(job.pair),
+           "digest": game_digest(a for _, a in moves)}
+    if opening_plies:
+        out["opening"] = [a for _, a in moves[:opening_plies]]
     if ours is not None:
         out["our_result"] = ours
     return out
@@ -211,18 +217,24 @@ def schedule(pairs: Sequence[tuple[PlayerSpec, PlayerSpec]], games: int, size: i
              referee: Sequence[str] = (), engine_timeout: float = ENGINE_TIMEOUT, first_game: int = 0,
              opening: int = 0) -> list[GameJob]:
     """``games`` games per pair, colours alternating (the first-named player has black in even games), interleaved
-    pair by pair so a cut-short match is balanced; with ``opening`` random moves, games ``2i`` and ``2i+1`` of a
-    pair start from the same random opening with colours swapped."""
+    pair by pair so a cut-short match is balanced; games ``2i`` and ``2i+1`` of a pair start from opening ``i`` of
+    the pair's :func:`zoo.play.openings.opening_set` (``opening`` plies, seeded by ``seed`` and the two names) with
+    colours swapped."""
     jobs = []
-    for k in range(first_game, first_game + games):
+    last = first_game + games
+    openings = {(a.name, b.name): opening_set(size, komi, opening, last // 2 + 1,
+                                              game_seed(seed + 1, a.name, b.name, 2**31))
+                for a, b in pairs}
+    for k in range(first_game, last):
         for a, b in pairs:
             black, white = (a, b) if k % 2 == 0 else (b, a)
             path = None
-            if sgf:
-                path = str(Path(sgf) / f"{_safe(a.name)}-vs-{_safe(b.name)}-{k:04d}.sgf")
-            jobs.append(GameJob(black, white, size, komi, game_seed(seed, a.name, b.name, k), history, max_moves,
-                                path, tuple(referee), engine_timeout, (a.name, b.name), opening,
-                                game_seed(seed + 1, a.name, b.name, k // 2)))
+            game = game_seed(seed, a.name, b.name, k)
+            if sgf:  # the seed in the name keeps the games of another --seed apart in one folder or archive
+                path = str(Path(sgf) / f"{_safe(a.name)}-vs-{_safe(b.name)}-{k:04d}-{game % 16**6:06x}.sgf")
+            jobs.append(GameJob(black, white, size, komi, game, history, max_moves,
+                                path, tuple(referee), engine_timeout, (a.name, b.name),
+                                openings[(a.name, b.name)][k // 2]))
     return jobs
 
 
@@ -287,9 +299,11 @@ def run_games(jobs: Iterable[GameJob], n_jobs: int, on_result: Callable[[dict[st
 
 @dataclass
 class MatchTally:
-    """Per pair (first-named, second-named) and colour: the first-named player's points and games."""
+    """Per pair (first-named, second-named) and colour: the first-named player's points and games, and the games'
+    digests (move sequences) for the distinct count."""
 
     table: dict[tuple[str, str], dict[str, list[float]]] = field(default_factory=dict)
+    digests: dict[tuple[str, str], list[str | None]] = field(default_factory=dict)
     forfeits: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, game: dict[str, Any]) -> None:
@@ -298,16 +312,48 @@ class MatchTally:
         colour = "black" if game["black"] == first else "white"
         row[colour][0] += game["score"] if colour == "black" else 1.0 - game["score"]
         row[colour][1] += 1
+        self.digests.setdefault((first, second), []).append(game.get("digest"))
         if str(game.get("reason", "")).startswith("forfeit"):
             self.forfeits.append(game)
 
-    def lines(self) -> list[str]:
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per pair: ``player``, ``opponent``, ``games``, ``points``, ``low``/``high`` (Wilson 95%),
+        ``black``/``white`` (points, games), ``distinct``/``known`` (distinct move sequences among the games that
+        recorded one); pairs in name order."""
         out = []
-        for (a, b), row in self.table.items():
-            pb, gb = row["black"]
-            pw, gw = row["white"]
-            out.append(f"{a} vs {b}: {a} {pb + pw:g}/{gb + gw} (as black {pb:g}/{gb}, as white {pw:g}/{gw})")
+        for (a, b), row in sorted(self.table.items()):
+            (pb, gb), (pw, gw) = row["black"], row["white"]
+            n, pts = int(gb + gw), pb + pw
+            low, high = wilson_interval(pts, n)
+            distinct, known = distinct_share(self.digests.get((a, b), []))
+            out.append({"player": a, "opponent": b, "games": n, "points": pts, "low": low, "high": high,
+                        "black": (pb, int(gb)), "white": (pw, int(gw)), "distinct": distinct, "known": known})
         return out
+
+    def lines(self) -> list[str]:
+        """One line per pair: score, per colour, and the distinct-game count (flagged under 90%)."""
+        out = []
+        for r in self.rows():
+            (pb, gb), (pw, gw) = r["black"], r["white"]
+            out.append(f"{r['player']} vs {r['opponent']}: {r['player']} {r['points']:g}/{r['games']} "
+                       f"(as black {pb:g}/{gb}, as white {pw:g}/{gw}); "
+                       f"{distinct_text(r['distinct'], r['known'], r['games'])}")
+        return out
+
+    def markdown(self) -> str:
+        """The tally as the Markdown table the reports print (score with its Wilson 95% interval, per colour,
+        distinct games)."""
+        lines = ["| player | opponent | games | score (95% interval) | as black | as white | distinct games |",
+                 "|---|---|---:|---:|---:|---:|---:|"]
+        for r in self.rows():
+            (pb, gb), (pw, gw) = r["black"], r["white"]
+            rate = r["points"] / max(r["games"], 1)
+            distinct = f"{r['distinct']}/{r['known']}" if r["known"] else "?"
+            if r["known"] and r["distinct"] < DISTINCT_WARNING * r["known"]:
+                distinct += " (under 90%)"
+            lines.append(f"| {r['player']} | {r['opponent']} | {r['games']} | {r['points']:g}/{r['games']} = "
+                         f"{rate:.2f} ({r['low']:.2f}-{r['high']:.2f}) | {pb:g}/{gb} | {pw:g}/{gw} | {distinct} |")
+        return "\n".join(lines)
 
 
 def _progress(enabled: bool) -> Progress:

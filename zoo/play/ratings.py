@@ -105,6 +105,16 @@ class Ratings:
     COLUMNS = ["rank", "player", "elo", "elo_lo95", "elo_hi95", "games", "score_pct", "black_pct", "white_pct"]
 
 
+def wilson_interval(points: float, games: int, z: float = _Z95) -> tuple[float, float]:
+    """Wilson 95% interval of a score rate ``points / games`` (draws count half); ``(0, 1)`` with no games."""
+    if games <= 0:
+        return 0.0, 1.0
+    n, p = games, points / games
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(max(p * (1 - p), 0.0) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def _pct(points: float, games: int) -> float:
     return round(100.0 * points / games, 1) if games else float("nan")
 
