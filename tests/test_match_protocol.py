@@ -15,8 +15,8 @@ import pytest
 import torch
 from conftest import ROOT, subprocess_env
 
-from agents import build_agent
 import envs  # noqa: F401  (registers the zoo envs)
+from agents import build_agent
 from agents.zero import ZeroConfig
 from envs.go.game import GoGame
 from envs.go.state import GoState

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import UserError
+from zoo.play.archive import is_archive, merge_into, recount
 from zoo.play.arena_specs import (
     ENGINE_TIMEOUT,
     PlayerSpec,
@@ -60,7 +61,6 @@ from zoo.play.arena_specs import (
     resolve_specs,
     unique_names,
 )
-from zoo.play.archive import is_archive, merge_into, recount
 from zoo.play.gtp_client import find_gnugo
 from zoo.play.matches import MatchTally, pairings, play_match, schedule
 from zoo.play.openings import default_opening
