@@ -36,6 +36,7 @@ from agents.zero import ZeroAgent, ZeroConfig
 from envs.go.game import GoGame
 from envs.go.state import GoState
 from zoo.play.go_eval import MatchResult, play_match
+from zoo.play.openings import distinct_text, game_digest
 from zoo.play.ratings import GameResult, fit_ratings
 from zoo.reporting.nets_report import table_student, write_report
 
@@ -139,19 +140,21 @@ def main() -> None:
         for seed_a, seed_b in ((args.seed + 1, args.seed + 2), (args.seed + 2, args.seed + 1)):
             a = OpeningPlayer(zero_player(net, game, args.simulations, args.seed), args.opening, seed_a)
             b = OpeningPlayer(zero_player(teacher, game, args.simulations, args.seed), args.opening, seed_b)
-            halves.append(play_match(a, b, args.games // 2, game, names=(short, "fp32")))
-        match = MatchResult(sum(h.games for h in halves), sum(h.score for h in halves),
-                            [r for h in halves for r in h.records])
+            halves.append(play_match(a, b, args.games // 2, game, names=(short, "fp32"), opening=0))
+        records = [r for h in halves for r in h.records]
+        distinct = len({game_digest(m for _, m in r.moves) for r in records})
+        match = MatchResult(sum(h.games for h in halves), sum(h.score for h in halves), records, distinct=distinct)
         lo, hi = match.interval()
         games = [GameResult(r.black, r.white, black_score(r.result)) for r in match.records]
         results = json.loads(path.read_text()) if path.exists() else {}  # another process may have added pairings
         results[row] = {"short": short, "games": match.games, "score": match.score, "lo": lo, "hi": hi,
+                        "distinct": distinct,
                         "results": [[g.black, g.white, g.score] for g in games], "seconds": time.time() - start}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(results, indent=1) + "\n")
         tmp.replace(path)
         print(f"{short} vs fp32: {match.score:g}/{match.games} = {match.win_rate:.3f} (95% CI {lo:.3f}-{hi:.3f}), "
-              f"{time.time() - start:.0f} s", flush=True)
+              f"{distinct_text(distinct, match.games)}, {time.time() - start:.0f} s", flush=True)
     about = (f"Playing strength: each compressed net against the fp32 teacher, {args.games} games per pairing, both "
              f"sides zero agents with {args.simulations} simulations per move (8 leaves per step, no noise, the most "
              f"visited move), colours alternating, the first {args.opening} plies of each game sampled from each "
@@ -183,6 +186,8 @@ def write_compression(out: Path, run: dict, results: dict, args: argparse.Namesp
              "(95% CI) | Elo vs fp32 (95% CI) |", "|---|---:|---:|---:|---:|---:|---:|"]
     for _, row, e, lo, hi, res in points:
         win = "-" if res is None else f"{res['score'] / res['games']:.1%} ({res['lo']:.0%}-{res['hi']:.0%})"
+        if res is not None and "distinct" in res:
+            win += f", {res['distinct']}/{res['games']} distinct"
         elo = "0 (reference)" if res is None else f"{e:+.0f} ({lo:+.0f} to {hi:+.0f})"
         lines.append(f"| {row['net']} | {row['params']:,} | {row['macs'] / 1e6:.1f} M | {1000 / row['b1']:.2f} | "
                      f"{1000 / row['b256']:.3f} | {win} | {elo} |")

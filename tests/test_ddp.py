@@ -68,6 +68,7 @@ RANK_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.mission
 @pytest.mark.slow
 def test_two_gloo_ranks_keep_equal_parameters(tmp_path: Path) -> None:
     """Two processes: each plays its own games, the gradients are all-reduced, the weights stay equal."""

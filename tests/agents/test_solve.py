@@ -65,6 +65,7 @@ def test_ppo_balances_cartpole() -> None:
     assert greedy_return(agent, "CartPole-v1", 5) >= 195
 
 
+@pytest.mark.mission
 @pytest.mark.slow
 def test_dqn_balances_cartpole() -> None:
     # 50k: the DQN budget; seed 0 reaches a mean of 500 between 40k (103) and 50k

@@ -93,7 +93,9 @@ def test_crosscheck_openspiel(n: int, games: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("n, games", [(3, 2000), (4, 2000), (5, 2000), (7, 1000), (9, 1000), (13, 100)])
+@pytest.mark.parametrize("n, games", [(3, 2000), (4, 2000), pytest.param(5, 2000, marks=pytest.mark.mission),
+                                      pytest.param(7, 1000, marks=pytest.mark.mission),
+                                      pytest.param(9, 1000, marks=pytest.mark.mission), (13, 100)])
 def test_crosscheck_openspiel_many(n: int, games: int) -> None:
     stats = crosscheck_games(n, games, seed=1000 + n)
     print(f"\n{n}x{n}: {games} games, {stats}")

@@ -461,6 +461,7 @@ def test_compress_config_choices_and_yaml() -> None:
         assert CompressConfig(**data).method == path.stem
 
 
+@pytest.mark.mission
 @pytest.mark.slow
 def test_int8_pt2e_agrees_with_fp32(trained: torch.nn.Module, positions9: Positions) -> None:
     torch.set_num_threads(1)
