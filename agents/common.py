@@ -111,11 +111,12 @@ class SingleAsVector:
 
     num_envs = 1
 
-    def __init__(self, env: gymnasium.Env) -> None:
+    def __init__(self, env: gymnasium.Env, needs_reset: bool = False) -> None:
+        """``needs_reset``: the env's last step ended its episode (a view of an env put back as it was then)."""
         self.env = env
         self.single_observation_space = env.observation_space
         self.single_action_space = env.action_space
-        self._needs_reset = False
+        self._needs_reset = needs_reset
 
     def reset(self) -> tuple[Any, dict[str, Any]]:
         """Reset (unseeded: the runner seeded the env once) -> batched (obs, info)."""
@@ -150,14 +151,15 @@ def _batch_info(info: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def as_vector(env: Any, cached: Any = None) -> Any:
+def as_vector(env: Any, cached: Any = None, needs_reset: bool = False) -> Any:
     """``env`` if it is a vector env, else a :class:`SingleAsVector` view of it: ``cached`` when that already
-    views ``env`` (the view remembers whether the env's episode ended, so keep it across ``collect`` calls)."""
+    views ``env`` (the view remembers whether the env's episode ended, so keep it across ``collect`` calls), else a
+    new view, told ``needs_reset`` (see :class:`SingleAsVector`)."""
     if hasattr(env, "num_envs") and hasattr(env, "single_action_space"):
         return env
     if isinstance(cached, SingleAsVector) and cached.env is env:
         return cached
-    return SingleAsVector(env)
+    return SingleAsVector(env, needs_reset)
 
 
 class EpisodeTracker:

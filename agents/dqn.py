@@ -35,6 +35,7 @@ from agents.common import (
     masked_argmax,
     seed_torch,
 )
+from agents.protocol import Episodic
 from agents.replay import NStepQueue, ReplayBuffer
 
 FORMAT = 1
@@ -149,8 +150,11 @@ class DQNBatch(NamedTuple):
     """Exploration rate at the end of the collect."""
 
 
-class DQNAgent:
-    """DQN with replay, target net, epsilon schedule, Double DQN, Huber loss, optional dueling and n-step."""
+class DQNAgent(Episodic):
+    """DQN with replay, target net, epsilon schedule, Double DQN, Huber loss, optional dueling and n-step.
+
+    Its episodes run on from one ``collect`` to the next (:class:`agents.protocol.Episodic`).
+    """
 
     def __init__(self, cfg: DQNConfig, observation_space: gymnasium.Space, action_space: gymnasium.Space,
                  rng: np.random.Generator, device: str = "cpu", net: Any = None) -> None:
@@ -205,7 +209,7 @@ class DQNAgent:
 
     def collect(self, env: Any) -> DQNBatch:
         """Play ``train_freq`` env steps epsilon-greedily; store the transitions in the replay buffer."""
-        venv, n = as_vector(env, self._venv), self.cfg.num_envs
+        venv, n = as_vector(env, self._venv, needs_reset=bool(self._autoreset[0])), self.cfg.num_envs
         self._venv = venv
         if venv.num_envs != n:
             raise ValueError(f"agent=dqn was built for num_envs={n}, the env has {venv.num_envs}")
@@ -273,7 +277,9 @@ class DQNAgent:
         return loss.item(), q_taken.mean().item()
 
     def state_dict(self) -> dict[str, Any]:
-        """Nets, optimizer, counters, and the replay buffer when ``save_replay``: tensors and arrays only."""
+        """Nets, optimizer, counters, and the replay buffer when ``save_replay``: tensors and arrays only. With the
+        buffer, the generator's state (the runner's) and the episode in progress (:meth:`episode_state`, saved by
+        the runner beside the env's), a restored agent goes on exactly as this one would."""
         state = {"format": FORMAT, "name": "dqn", "q": cpu_state(self.q.state_dict()),
                  "target": cpu_state(self.target.state_dict()), "optimizer": self.optimizer.state_dict(),
                  "steps": self.steps, "grad_steps": self.grad_steps}
@@ -297,3 +303,27 @@ class DQNAgent:
         if "replay" in state:
             self.replay.load_state_dict(state["replay"])
         self._obs = None
+
+    def episode_state(self) -> dict[str, Any] | None:
+        """The episodes in progress as this agent sees them: last observations and masks, which envs have just
+        ended an episode, the returns and lengths so far, the partial n-step transitions; ``None`` before the
+        first ``collect``."""
+        if self._obs is None:
+            return None
+        return {"obs": self._obs.copy(), "mask": self._mask.copy(), "autoreset": self._autoreset.copy(),
+                "returns": self.tracker.ret.copy(), "lengths": self.tracker.len.copy(),
+                "nstep": self.nstep.state_dict()}
+
+    def load_episode_state(self, state: Mapping[str, Any]) -> None:
+        """Go on with the episodes of :meth:`episode_state` (the env stands where it stood then)."""
+        obs, mask = np.asarray(state["obs"], np.float32), np.asarray(state["mask"], bool)
+        n = self.cfg.num_envs
+        if obs.shape != (n, *self.encode.shape) or mask.shape != (n, self.n_actions):
+            raise ValueError(f"episode state of observations {obs.shape} and masks {mask.shape}; this agent has "
+                             f"{(n, *self.encode.shape)} and {(n, self.n_actions)}")
+        self.nstep.load_state_dict(state["nstep"])
+        self._obs, self._mask = obs.copy(), mask.copy()
+        self._autoreset = np.asarray(state["autoreset"], bool).copy()
+        self.tracker.ret[:] = state["returns"]
+        self.tracker.len[:] = state["lengths"]
+        self._venv = None  # a new view of the env, told whether its episode has just ended

@@ -18,6 +18,8 @@ users test with ``isinstance`` before calling it:
 - :class:`Accelerable`: torch nets put in an autocast precision, compiled, trained data-parallel (zero).
 - :class:`Described`: says what it runs with (its net and size, its self-play settings) for a run's start banner,
   and how far the collect running now has come (a self-play collect takes a minute on a CPU).
+- :class:`Episodic`: keeps the env's episode running from one ``collect`` to the next (dqn), and hands its view
+  of that episode to the runner's checkpoints.
 """
 
 from __future__ import annotations
@@ -179,6 +181,11 @@ class SelfPlayer(Protocol):
         finished games they came from (counted in :attr:`games_played`); :attr:`recent_games` is left alone."""
         ...
 
+    def restart_selfplay(self) -> None:
+        """Forget the self-play games in progress (its own, or those a checkpoint brought): the next ``collect``
+        starts new games. A data-parallel rank above 0 resumed from rank 0's checkpoint plays games of its own."""
+        ...
+
     def evaluate_against_best(self) -> dict[str, float]:
         """Play the learner's net against the previous best and move the best on (always, or under gating on a
         winning score); returns ``eval/...`` metrics, ``{}`` with no game attached."""
@@ -229,6 +236,24 @@ class Described(Protocol):
     def collect_steps(self) -> int:
         """Env steps played so far by the ``collect`` running now (0 between collects). Read from another thread
         while ``collect`` runs, to show its progress; a plain int, so the read is safe."""
+        ...
+
+
+@runtime_checkable
+class Episodic(Protocol):
+    """An agent whose ``collect`` leaves the env's episode running for the next ``collect`` (it keeps the last
+    observation, the return so far, ...). Its view of that episode is not in its ``state_dict``: a runner that
+    checkpoints the env's episode too (``zoo.run``: by replaying it) saves :meth:`episode_state` beside it, and
+    hands it back with :meth:`load_episode_state` only once the env stands where it stood then. An agent restored
+    without it starts a new episode."""
+
+    def episode_state(self) -> dict[str, Any] | None:
+        """The agent's view of the episode in progress (arrays and plain values), or ``None`` if none is."""
+        ...
+
+    def load_episode_state(self, state: Mapping[str, Any]) -> None:
+        """Continue the episode of :meth:`episode_state` in an env put back where it was then; ``ValueError``
+        when ``state`` does not fit the agent."""
         ...
 
 

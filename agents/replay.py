@@ -111,6 +111,28 @@ class NStepQueue:
         return ready
 
     def clear(self) -> None:
-        """Drop partial transitions (after a resume the episodes restart)."""
+        """Drop partial transitions (a new episode starts in every env)."""
         for queue in self.pending:
             queue.clear()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The partial transitions, concatenated env after env: observations, actions, rewards, and how many
+        each env holds (``counts``)."""
+        steps = [step for queue in self.pending for step in queue]
+        return {"counts": np.array([len(q) for q in self.pending], np.int64),
+                "obs": np.stack([np.asarray(o) for o, _, _ in steps]) if steps else np.zeros(0, np.float32),
+                "actions": np.array([a for _, a, _ in steps], np.int64),
+                "rewards": np.array([r for _, _, r in steps], np.float64)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`; ``ValueError`` when it is for another number of envs."""
+        counts = np.asarray(state["counts"])
+        if counts.shape != (len(self.pending),):
+            raise ValueError(f"n-step queues of {counts.shape[0]} envs; this agent steps {len(self.pending)}")
+        steps = zip(np.asarray(state["obs"]), np.asarray(state["actions"]), np.asarray(state["rewards"]),
+                    strict=False)
+        for queue, count in zip(self.pending, counts, strict=True):
+            queue.clear()
+            for _ in range(int(count)):
+                obs, action, reward = next(steps)
+                queue.append((obs, int(action), float(reward)))

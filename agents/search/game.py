@@ -15,7 +15,7 @@ Conventions shared by every implementation:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -109,6 +109,16 @@ class GameBatch(Protocol):
         """Set row ``r`` (for ``r < len(src_rows)``) to ``src``'s row ``src_rows[r]`` followed by the actions
         ``paths[r, :depths[r]]`` (int32 ``(R, D)``, all legal). Rows past ``len(src_rows)`` are left as they are.
         This is how search materialises its leaves: root position + the path down the tree, in one call."""
+        ...
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The rows as arrays (copies): all :meth:`load_state_dict` needs to put a batch back exactly (positions,
+        histories, positions seen for superko), for checkpoints of games in progress."""
+        ...
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Make the rows those of :meth:`state_dict` of a batch with the same number of games and settings;
+        ``ValueError`` when the arrays do not fit."""
         ...
 
 

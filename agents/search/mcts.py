@@ -24,7 +24,7 @@ the paths and removes the virtual losses. Python runs once per step, never per n
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from numba import njit
@@ -365,6 +365,41 @@ class Search:
     def clear(self, games: np.ndarray | list[int]) -> None:
         """Forget the trees of ``games`` (their next search starts from a fresh root)."""
         self.size[np.asarray(games, np.int64)] = 0
+
+    # -- checkpoints -----------------------------------------------------------------------------------------------
+
+    _NODE_ARRAYS = ("child", "child_n", "child_w", "prior", "node_n", "value", "expanded", "terminal")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The trees kept between moves (tree reuse): ``size`` and every node array's nodes in use, game after game
+        (``(sum(size), ...)``). Nodes past ``size[g]`` are never read before they are allocated again, so they are
+        left out; the statistics counters and the scratch arrays of a search step are not kept."""
+        used = self._used()
+        return {"size": self.size.copy(), **{k: getattr(self, k)[used] for k in self._NODE_ARRAYS}}
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Restore :meth:`state_dict` of a search over as many games and actions; the next :meth:`run` continues
+        those trees. ``ValueError`` when the trees do not fit this search."""
+        size = np.asarray(state["size"])
+        if size.shape != self.size.shape or (size.size and (size.min() < 0 or size.max() > self.child.shape[1])):
+            raise ValueError(f"search trees of {size.shape[0] if size.ndim else '?'} games with up to "
+                             f"{size.max() if size.size else 0} nodes do not fit {self.B} games of "
+                             f"{self.child.shape[1]} nodes")
+        used = np.arange(self.child.shape[1])[None, :] < size[:, None]
+        for key in self._NODE_ARRAYS:
+            saved, mine = np.asarray(state[key]), getattr(self, key)
+            if saved.shape != (int(used.sum()), *mine.shape[2:]):
+                raise ValueError(f"search tree array {key} is {saved.shape}; these trees need "
+                                 f"{(int(used.sum()), *mine.shape[2:])}")
+        for key, empty in zip(self._NODE_ARRAYS, (-1, 0, 0.0, -1.0, 0, 0.0, False, False), strict=True):
+            mine = getattr(self, key)
+            mine.fill(empty)  # as built: what is left of a tree past its size is never read
+            mine[used] = state[key]
+        self.size[:] = size
+
+    def _used(self) -> np.ndarray:
+        """bool ``(B, C)``: the nodes in use."""
+        return np.arange(self.child.shape[1])[None, :] < self.size[:, None]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -108,6 +108,8 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         self.replay = Replay(cfg.replay_size, self.plane_shape, self.num_actions)
         self.game: Game | None = None
         self.selfplay: SelfPlay | None = None
+        self._selfplay_state: Mapping[str, Any] | None = None
+        """Self-play games in progress from a checkpoint, continued by the next ``collect``."""
         self.games_played = 0
         self.recent_games: list[FinishedGame] = []
         """The last few finished self-play games (for SGF samples)."""
@@ -170,7 +172,8 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
             self.attach(self._game_of(env))
         self._refresh_selfplay_net()
         if self.selfplay is None:
-            self.selfplay = SelfPlay(self.cfg, self.game, self.selfplay_evaluator, self.rng)
+            state, self._selfplay_state = self._selfplay_state, None
+            self.selfplay = SelfPlay(self.cfg, self.game, self.selfplay_evaluator, self.rng, state=state)
         sp, ev = self.selfplay, self.selfplay_evaluator
         before = (time.perf_counter(), ev.forward_seconds, ev.calls, ev.positions, sp.positions)
         self._collect_from = sp.positions
@@ -445,12 +448,21 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
     # -- checkpoints ---------------------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """Net, optimizer, replay window, counters, RNG state. Self-play games in progress are not kept: a resumed
-        run starts fresh games (finished games are all in the replay window)."""
+        """Everything training goes on from, as arrays and plain values: the learner's and the best net, the
+        optimizer and its step count, the replay window (in place, so sampling draws the same positions), the
+        games played, the generator's state, and the self-play games in progress with their kept search trees
+        (``selfplay``, ``None`` before the first collect; :meth:`SelfPlay.state_dict`). Restored into an agent of
+        the same config, the next ``collect`` and ``update`` are those this agent would have run, bit for bit on
+        the CPU. Not kept: the last finished games (SGF samples) and a compressed self-play net (``compress=``),
+        which a restored agent builds again from the learner's weights."""
+        if self.selfplay is not None:
+            selfplay = self.selfplay.state_dict()
+        else:
+            selfplay = dict(self._selfplay_state) if self._selfplay_state is not None else None
         return {"format": FORMAT, "kind": "zero", "plane_shape": list(self.plane_shape),
                 "num_actions": self.num_actions, "net": self.net.state_dict(), "best_net": self.best_net.state_dict(),
                 "learner": self.learner.state_dict(), "replay": self.replay.state_dict(),
-                "games_played": self.games_played, "rng": self.rng.bit_generator.state}
+                "games_played": self.games_played, "rng": self.rng.bit_generator.state, "selfplay": selfplay}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict`; ``ValueError`` naming the mismatch (agent kind, board, net shape)."""
@@ -470,5 +482,11 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         self.games_played = int(state["games_played"])
         if "rng" in state:
             self.rng.bit_generator.state = dict(state["rng"])
+        self.selfplay, self._selfplay_state = None, state.get("selfplay")
         self.net.eval()
         self.reset()
+
+    def restart_selfplay(self) -> None:
+        """Forget the self-play games in progress (its own, or a checkpoint's): the next ``collect`` starts new
+        games."""
+        self.selfplay = self._selfplay_state = None

@@ -57,17 +57,20 @@ class Replay:
         return (start + np.arange(self.size)) % self.capacity
 
     def state_dict(self) -> dict[str, Any]:
-        """The stored positions (oldest first) and the counter, as compact arrays."""
+        """The stored positions (oldest first), the counter, and ``next``, the slot the next position goes to."""
         order = self._ordered()
         return {"planes": self.planes[order], "policy": self.policy[order], "z": self.z[order],
-                "added": self.added}
+                "added": self.added, "next": self.next}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned; ``ValueError`` on a shape mismatch."""
+        """Restore what :meth:`state_dict` returned; ``ValueError`` on a shape mismatch. Into a window of the same
+        capacity every position goes back to its slot, so :meth:`sample` draws what the saved window would have
+        drawn from the same generator state (a state without ``next`` fills the window from slot 0)."""
         planes, policy, z = (np.asarray(state[k]) for k in ("planes", "policy", "z"))
         if planes.shape[1:] != self.planes.shape[1:] or policy.shape[1:] != self.policy.shape[1:]:
             raise ValueError(f"replay holds planes {planes.shape[1:]} / policies {policy.shape[1:]}; this agent "
                              f"stores {self.planes.shape[1:]} / {self.policy.shape[1:]} (another board size?)")
-        self.size = self.next = 0
+        kept = min(len(z), self.capacity)
+        self.size, self.next = 0, (int(state.get("next", kept)) - kept) % self.capacity
         self.add(planes.astype(np.uint8), policy.astype(np.float16), z.astype(np.int8))
         self.added = int(state["added"])

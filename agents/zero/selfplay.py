@@ -11,7 +11,9 @@ outcome from the view of the player to move there (+1 won, -1 lost, 0 draw).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -53,9 +55,14 @@ class _Trajectory:
 
 
 class SelfPlay:
-    """B self-play games with their search; ``play(moves)`` advances every game and returns the finished ones."""
+    """B self-play games with their search; ``play(moves)`` advances every game and returns the finished ones.
 
-    def __init__(self, cfg: ZeroConfig, game: Game, evaluator: Evaluator, rng: np.random.Generator) -> None:
+    ``state``: the :meth:`state_dict` of self-play with the same config and game, whose games this one continues
+    (drawing nothing from ``rng`` to set up); ``None`` starts B new games.
+    """
+
+    def __init__(self, cfg: ZeroConfig, game: Game, evaluator: Evaluator, rng: np.random.Generator,
+                 state: Mapping[str, Any] | None = None) -> None:
         self.cfg, self.game, self.rng = cfg, game, rng
         self.B = cfg.games
         cap = max(1, int(round(cfg.max_moves_factor * game.board_size**2)))
@@ -63,9 +70,52 @@ class SelfPlay:
         search = cfg.search
         self.search = Search(search, self.B, game.num_actions, evaluator, rng, search.leaves_per_game,
                              max_simulations=cfg.max_simulations)
-        self.trajectories = [self._new_trajectory() for _ in range(self.B)]
         self.positions = 0
         """Moves played so far (all games, recorded or not)."""
+        if state is None:
+            self.trajectories = [self._new_trajectory() for _ in range(self.B)]
+        else:
+            self._load_state_dict(state)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The games in progress, as arrays: the positions (``GameBatch.state_dict``), the search trees kept for
+        the next move, what each game has recorded so far (packed planes, policies and movers of its full
+        searches, concatenated game after game, with ``recorded`` per game), the moves it played (``actions``,
+        ``moves`` per game), its resignation bookkeeping and ``positions``."""
+        ts = self.trajectories
+        planes = [p for t in ts for p in t.planes]
+        policy = [p for t in ts for p in t.policy]
+        return {
+            "games": self.games.state_dict(), "search": self.search.state_dict(),
+            "recorded": np.array([len(t.planes) for t in ts], np.int64),
+            "planes": np.stack(planes) if planes else np.zeros((0, 0), np.uint8),
+            "policy": np.stack(policy) if policy else np.zeros((0, self.game.num_actions), np.float32),
+            "to_play": np.array([p for t in ts for p in t.to_play], np.int8),
+            "moves": np.array([len(t.actions) for t in ts], np.int64),
+            "actions": np.array([a for t in ts for a in t.actions], np.int64),
+            "no_resign": np.array([t.no_resign for t in ts], bool),
+            "would_resign": np.array([t.would_resign for t in ts], np.int8),
+            "positions": self.positions,
+        }
+
+    def _load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue the games of :meth:`state_dict`; ``ValueError`` when they are not B games of this game."""
+        recorded, moves = np.asarray(state["recorded"]), np.asarray(state["moves"])
+        if recorded.shape != (self.B,) or moves.shape != (self.B,):
+            raise ValueError(f"self-play state holds {recorded.shape[0]} games; this self-play plays {self.B}")
+        self.games.load_state_dict(state["games"])
+        self.search.load_state_dict(state["search"])
+        at, played = np.cumsum(recorded)[:-1], np.cumsum(moves)[:-1]
+        self.trajectories = [
+            _Trajectory(planes=list(planes), policy=list(policy), to_play=[int(x) for x in to_play],
+                        actions=[int(a) for a in actions], no_resign=bool(no_resign), would_resign=int(would))
+            for planes, policy, to_play, actions, no_resign, would in zip(
+                np.split(np.asarray(state["planes"], np.uint8), at),
+                np.split(np.asarray(state["policy"], np.float32), at),
+                np.split(np.asarray(state["to_play"]), at), np.split(np.asarray(state["actions"]), played),
+                np.asarray(state["no_resign"]), np.asarray(state["would_resign"]), strict=True)
+        ]
+        self.positions = int(state["positions"])
 
     def _new_trajectory(self) -> _Trajectory:
         return _Trajectory(no_resign=bool(self.rng.random() < self.cfg.resign_playthrough))

@@ -8,6 +8,8 @@ same kernels of :mod:`envs.go.engine` on a batch of one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from envs.go import engine as E
@@ -153,6 +155,28 @@ class GoBatch:
         w = np.sign(self.scores()).astype(np.int8)
         resigned = self._S[:, E.RESIGNED]
         return np.where(resigned != 0, -resigned, w).astype(np.int8)
+
+    # -- checkpoints ---------------------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the arrays that are the games (rows, legal masks, board histories, seen-position tables):
+        :meth:`load_state_dict` puts a batch of the same size and settings back exactly where this one is."""
+        return {"rows": self._S.copy(), "masks": self._M.copy(), "history": self._H.copy(), "seen": self._T.copy()}
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Restore :meth:`state_dict`; ``ValueError`` when it is of another number of games, board or history."""
+        for key, mine in (("rows", self._S), ("masks", self._M), ("history", self._H)):
+            saved = np.asarray(state[key])
+            if saved.shape != mine.shape or saved.dtype != mine.dtype:
+                raise ValueError(f"game batch {key} are {saved.dtype}{saved.shape}; this batch of {self.num_games} "
+                                 f"games on {self.size}x{self.size} with history {self.history} has "
+                                 f"{mine.dtype}{mine.shape}")
+        seen = np.asarray(state["seen"])
+        if seen.ndim != 2 or seen.shape[0] != self.num_games or seen.dtype != self._T.dtype:
+            raise ValueError(f"game batch seen-position tables are {seen.dtype}{seen.shape}; expected int64 "
+                             f"({self.num_games}, capacity)")
+        self._S[:], self._M[:], self._H[:] = state["rows"], state["masks"], state["history"]
+        self._T = np.array(seen, dtype=np.int64, order="C")
 
     def state(self, i: int) -> GoState:
         """A GoState copy of game ``i`` (independent of the batch)."""

@@ -3,7 +3,11 @@
 A checkpoint is one ``torch.save`` file holding only tensors, numpy arrays (stored as tensors), and plain Python
 values, so ``torch.load(weights_only=True)`` reads it and no class is ever unpickled::
 
-    {"format": FORMAT, "config": {...}, "agent": agent.state_dict(), "counters": {...}, "rng": {...}, "extra": {...}}
+    {"format": FORMAT, "config": {...}, "agent": agent.state_dict(), "counters": {...}, "rng": {...},
+     "env_rng": {...}, "eval_env_rng": {...}, "episode": {...} | None, "extra": {...}}
+
+(what each holds, and why a resumed run is then the uninterrupted one: :mod:`zoo.run.loop`; checkpoints without
+the keys added later, ``eval_env_rng`` and ``episode``, still load).
 
 Files are written to ``NAME.tmp`` and renamed into place (atomic on one filesystem), so a run killed at any
 moment leaves either the old checkpoint or the new one, never half of one.

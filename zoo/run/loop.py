@@ -6,6 +6,13 @@ which ``python train.py ...`` calls): extra evaluations (the Go matches of :mod:
 progress-bar text for their metrics. A run is safe to kill at any point: a run resumed with ``resume=RUN_DIR``
 continues from its newest checkpoint, losing only the work since that checkpoint. Ctrl-C writes a checkpoint
 first, then exits.
+
+A checkpoint holds all a run goes on from (:meth:`Run.save`), so on the CPU a resumed run is the run that was not
+interrupted, bit for bit, from the checkpoint on: the agent's state (nets, optimizer, replay, its games in
+progress), the counters, every random generator (the run's, Python's, torch's, the training and the evaluation
+env's), and the training env's episode in progress with the agent's view of it (:class:`EpisodeRecorder`,
+:class:`agents.protocol.Episodic`). Not kept, so resumed runs differ there: the episodes in progress of a vector
+env (its agent starts new ones), and what an agent's ``state_dict`` leaves out (a compressed self-play net).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import numpy as np
 import torch
 
 from agents import Agent, action_mask_from, build_agent
-from agents.protocol import Described, SelfPlayer
+from agents.protocol import Described, Episodic, SelfPlayer
 from zoo.errors import CheckpointError, ConfigError
 from zoo.run.accel import accelerate
 from zoo.run.checkpoint import (
@@ -37,7 +44,7 @@ from zoo.run.checkpoint import (
 )
 from zoo.run.config import GYM_ENV_NAME, RunConfig, env_run_name, to_plain_dict
 from zoo.run.logging import MultiLogger, WandbLogger, make_logger, wandb_mode
-from zoo.run.make_env import make_env, make_vec_env
+from zoo.run.make_env import EpisodeRecorder, make_env, make_vec_env
 from zoo.run.progress import ProgressBar, duration, print_banner, print_summary
 
 
@@ -122,7 +129,8 @@ class Run:
         _seed_everything(cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
         num_envs = int(getattr(cfg.agent, "num_envs", 1))
-        self.env = make_vec_env(cfg.env, num_envs, cfg.seed) if num_envs > 1 else make_env(cfg.env, seed=cfg.seed)
+        self.env = (make_vec_env(cfg.env, num_envs, cfg.seed) if num_envs > 1
+                    else make_env(cfg.env, seed=cfg.seed, recorded=True))
         self.eval_env = make_env(cfg.env, seed=cfg.seed + 1_000_003)
         try:
             self.agent = build_agent(cfg.agent, self.env.single_observation_space if num_envs > 1
@@ -167,9 +175,16 @@ class Run:
             raise CheckpointError(f"checkpoint {ckpt['path']} does not fit this agent: {exc}") from None
         self.counters = Counters(**ckpt["counters"])
         restore_rng_state(ckpt["rng"], self.rng)
+        episode = ckpt.get("episode")
+        if (episode is not None and isinstance(self.env, EpisodeRecorder) and isinstance(self.agent, Episodic)
+                and self.env.load_state_dict(episode["env"])):
+            self.agent.load_episode_state(episode["agent"])  # else the agent starts a new episode
         env_rng = ckpt.get("env_rng")
         if env_rng is not None and not isinstance(self.env, gymnasium.vector.VectorEnv):
             self.env.unwrapped.np_random.bit_generator.state = dict(env_rng)
+        eval_env_rng = ckpt.get("eval_env_rng")
+        if eval_env_rng is not None:
+            self.eval_env.unwrapped.np_random.bit_generator.state = dict(eval_env_rng)
         self.last_eval = dict(ckpt.get("extra", {}).get("last_eval", {}))
 
     def _make_logger(self) -> MultiLogger:
@@ -326,7 +341,11 @@ class Run:
         return summary
 
     def save(self) -> Path:
-        """Write a checkpoint for the current step and prune old ones."""
+        """Write a checkpoint for the current step and prune old ones (what it holds: the module docstring).
+
+        ``episode`` is the training env's episode in progress (:meth:`EpisodeRecorder.state_dict`) with the
+        agent's view of it (:meth:`agents.protocol.Episodic.episode_state`), or ``None``; ``eval_env_rng`` the
+        evaluation env's generator (evaluations play whole episodes, so that is all of its state)."""
         wandb_logger = self.logger.find(WandbLogger)
         payload = {
             "config": to_plain_dict(self.cfg),
@@ -335,11 +354,20 @@ class Run:
             "rng": rng_state(self.rng),
             "env_rng": None if isinstance(self.env, gymnasium.vector.VectorEnv)
             else self.env.unwrapped.np_random.bit_generator.state,
+            "eval_env_rng": self.eval_env.unwrapped.np_random.bit_generator.state,
+            "episode": self._episode_state(),
             "extra": {"last_eval": self.last_eval, "wandb_id": wandb_logger.run_id if wandb_logger else None},
         }
         path = save_checkpoint(checkpoint_path(self.run_dir, self.counters.env_steps), payload)
         prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
         return path
+
+    def _episode_state(self) -> dict[str, Any] | None:
+        """The training env's episode in progress and the agent's view of it, when both can be had."""
+        if not (isinstance(self.env, EpisodeRecorder) and isinstance(self.agent, Episodic)):
+            return None
+        env, agent = self.env.state_dict(), self.agent.episode_state()
+        return None if env is None or agent is None else {"env": env, "agent": agent}
 
     def _evaluate(self, episodes: int | None = None, against_best: bool = True) -> None:
         episodes = self.cfg.eval.episodes if episodes is None else episodes

@@ -20,7 +20,8 @@ its own self-play games and its own replay window; they differ in how they train
   the single-process rate yourself (or sqrt(K) times for Adam if the loss falls too slowly).
 - Rank 0 alone logs, shows the progress bar, evaluates and writes checkpoints (the other ranks write nothing);
   every rank counts the positions of all ranks, so ``steps`` is the budget of the whole job. A resumed job
-  starts every rank from rank 0's checkpoint (its replay window included) and reseeds ranks above 0.
+  starts every rank from rank 0's checkpoint (its replay window included); ranks above 0 are reseeded and start
+  new self-play games (rank 0 goes on with its games in progress).
 """
 
 from __future__ import annotations
@@ -58,11 +59,12 @@ class DDPRun(Run):
             cfg = dataclasses.replace(cfg, seed=cfg.seed + rank, progress=False, checkpoint_every=0,
                                       eval=dataclasses.replace(cfg.eval, every=0))
         super().__init__(cfg, hooks)
+        if not (isinstance(self.agent, Accelerable) and isinstance(self.agent, SelfPlayer)):
+            raise ConfigError(f"torchrun data-parallel training needs agent=zero; got agent={cfg.agent.name}")
         if rank > 0 and self.checkpoint is not None:
             seq = np.random.SeedSequence([cfg.seed, rank, self.counters.updates])
             self.rng.bit_generator.state = np.random.default_rng(seq).bit_generator.state
-        if not (isinstance(self.agent, Accelerable) and isinstance(self.agent, SelfPlayer)):
-            raise ConfigError(f"torchrun data-parallel training needs agent=zero; got agent={cfg.agent.name}")
+            self.agent.restart_selfplay()  # rank 0's games in progress are rank 0's to finish
         self.agent.data_parallel(compile=cfg.runner.compile)
         self.comm_device = torch.device(self.device if str(self.device).startswith("cuda") else "cpu")
 
