@@ -45,6 +45,7 @@ def test_every_stage_runs_and_the_checkpoint_plays(priority_corpus: Path, tmp_pa
     for key in ("corpus/positions", "sl/accuracy_heldout", "rollout/accuracy_heldout", "rollout/us_per_move",
                 "rl/win_rate_vs_sl", "value/mse_heldout"):
         assert np.isfinite(summary[key]), key
+    assert summary["rl/eval_games"] == 2 and (summary["rl/win_rate_vs_sl"] * 4).is_integer()  # 2 games, draws half
     assert json.loads((run_dir / "summary.json").read_text())["stages"] == summary["stages"]
     for stage in ("corpus", "sl", "rollout", "rl", "value"):
         assert_steps_increase(run_dir, stage)

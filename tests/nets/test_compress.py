@@ -64,6 +64,42 @@ def trained(positions9: Positions) -> torch.nn.Module:
     return net.eval()
 
 
+def stone_balance(positions: Positions) -> torch.Tensor:
+    """A value target that varies over real positions: ``tanh((own stones - opponent stones) / 4)``, from the
+    mover's view (planes 0 and 8 of the 17: the current board's stones of each side)."""
+    own, opp = positions.planes[:, 0].sum((1, 2)), positions.planes[:, 8].sum((1, 2))
+    return torch.tanh(0.25 * (own - opp))
+
+
+@pytest.fixture(scope="module")
+def fitted(positions9: Positions) -> torch.nn.Module:
+    """A resnet b2c32 with both heads fitted on the first 128 real positions (policy: the first legal point; value:
+    :func:`stone_balance`), so that its values spread (std about 0.23 on the other 128) and a bound on the value
+    error says something: the ``trained`` net's untrained value head is nearly constant (std 0.06)."""
+    net = small_net().train()
+    b = positions9.take(slice(0, 128))
+    target, value_target = b.mask[:, :-1].float().argmax(-1), stone_balance(b)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    for _ in range(60):
+        logits, value = net(b.planes, b.mask)
+        loss = F.cross_entropy(logits, target) + F.mse_loss(value, value_target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net.eval()
+
+
+def assert_close_to_fp32(fp32: torch.nn.Module, net: torch.nn.Module, held_out: Positions) -> None:
+    """Absolute bounds against the fp32 net on ``held_out``: top-1 agreement >= 0.95, move probabilities within
+    0.05, value MSE <= 0.005, and the fp32 values spread (std >= 0.15) so that a constant value would fail."""
+    a = agreement(fp32, net, held_out, batch_size=64)
+    with torch.no_grad():
+        exact, value = fp32(held_out.planes, held_out.mask)[1], net(held_out.planes, held_out.mask)[1]
+    mse = float(F.mse_loss(value, exact))
+    assert float(exact.std()) >= 0.15, float(exact.std())
+    assert a.top1 >= 0.95 and a.policy_max_abs <= 0.05 and mse <= 0.005, (a, mse)
+
+
 def test_outputs_keep_shapes(positions9: Positions) -> None:
     b = positions9.take(slice(0, 8))
     net = small_net()
@@ -234,6 +270,10 @@ def test_distillation_lowers_the_students_kl(trained: torch.nn.Module, positions
     losses = distill(teacher, student, data, steps=25, batch_size=32, lr=3e-3)
     after = agreement(teacher, student, data).kl
     assert after < 0.5 * before and np.mean(losses[-5:]) < np.mean(losses[:5])
+    # Absolute, against the fp32 teacher (measured: 0.95 on the distilled positions, 0.46 on 128 others; 0.06 and
+    # 0.02 before distilling)
+    assert agreement(teacher, student, data).top1 >= 0.85
+    assert agreement(teacher, student, positions9.take(slice(128, 256))).top1 >= 0.3
 
 
 def test_an_interrupted_distillation_resumes_to_the_same_student(
@@ -461,16 +501,23 @@ def test_compress_config_choices_and_yaml() -> None:
         assert CompressConfig(**data).method == path.stem
 
 
+def test_int8_agrees_with_fp32_on_held_out_positions(fitted: torch.nn.Module, positions9: Positions) -> None:
+    """int8 (the reference graph, calibrated on 128 positions) against fp32 on 128 others, in absolute terms.
+    Measured: top-1 0.99, value MSE 4e-5, largest move-probability error 0.007."""
+    q = quantize_int8(fitted, positions9.take(slice(0, 128)), batches=2, batch_size=64, compile=False)
+    assert_close_to_fp32(fitted, q, positions9.take(slice(128, 256)))
+
+
+@pytest.mark.slow  # compiling the int8 graph takes about 20 s here
 @pytest.mark.mission
-@pytest.mark.slow
-def test_int8_pt2e_agrees_with_fp32(trained: torch.nn.Module, positions9: Positions) -> None:
+def test_int8_pt2e_agrees_with_fp32(fitted: torch.nn.Module, positions9: Positions) -> None:
+    """The compiled int8 net (what ``compress=int8`` self-play searches with) within absolute bounds of fp32."""
     torch.set_num_threads(1)
-    q = quantize_int8(trained, positions9, batches=4, batch_size=64)
+    q = quantize_int8(fitted, positions9.take(slice(0, 128)), batches=2, batch_size=64)
     b = positions9.take(slice(0, 8))
     logits, value = q(b.planes, b.mask)
     assert logits.shape == (8, 82) and value.shape == (8,) and torch.isneginf(logits[~b.mask]).all()
-    a = agreement(trained, q, positions9, batch_size=64)
-    assert a.top1 >= 0.95 and a.value_mae < 0.05
+    assert_close_to_fp32(fitted, q, positions9.take(slice(128, 256)))
 
 
 def test_int8_keeps_named_modules_fp32_and_refuses_unknown_names(trained: torch.nn.Module, positions9: Positions,
@@ -493,6 +540,7 @@ def test_int8_keeps_named_modules_fp32_and_refuses_unknown_names(trained: torch.
         err_all = (all_int8(b.planes, b.mask)[0].softmax(-1) - exact).abs().max()
         err_head = (head_fp32(b.planes, b.mask)[0].softmax(-1) - exact).abs().max()
     assert 0 < err_head < err_all  # the trunk is still int8, and the fp32 head rounds less
+    assert err_all < 0.05  # and even all int8 stays close to fp32 (measured: 0.004)
 
 
 @pytest.mark.slow

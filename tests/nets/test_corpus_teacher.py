@@ -129,6 +129,8 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
+    from agents.compress import agreement
+    from agents.compress.positions import load_positions
     from agents.nets import NetConfig, build_net
     from agents.nets.checkpoint import load_net, save_net
     from benchmarks import student_sweep
@@ -149,7 +151,10 @@ def test_the_student_sweep_distils_each_student_once_and_writes_its_table(
     (save / "students.json").write_text(json.dumps(results))
     monkeypatch.setattr("sys.argv", argv)
     assert results["b2c8-se-t2/4"]["macs"] > results["b1c8/4"]["macs"]
-    assert all(0.0 <= r["top1"] <= 1.0 for r in results.values())
+    teacher, test = load_net(save / "teacher.pt").eval(), load_positions(save / "test.npz")
+    for r in results.values():  # each figure is its saved student's agreement with the teacher, measured again
+        a = agreement(teacher, load_net(save / f"student-{r['name']}-4.pt").eval(), test)
+        assert (r["top1"], r["kl"], r["value_mae"]) == pytest.approx((a.top1, a.kl, a.value_mae), rel=1e-5), r
     assert "| mobilenet b1c8 |" in out.read_text() and "| mobilenet b2c8-se-t2 |" in out.read_text()
     capsys.readouterr()
     out.write_text(out.read_text() + "\n## Reading the table\n\nWritten by hand.\n")

@@ -22,13 +22,10 @@ from typing import Any
 
 from envs.go.sgf import GameRecord, SgfError, parse_sgf, record_to_state
 from zoo.errors import UserError
+from zoo.play.gtp_client import GtpClient, GtpError, referee_score
+from zoo.play.matches import MatchTally
+from zoo.play.openings import OPENING_PROPERTY, PAIR_PROPERTY, SEED_PROPERTY, game_digest
 
-PAIR_PROPERTY = "ZP"
-"""Root property: the pairing's two names, first-named first."""
-OPENING_PROPERTY = "ZO"
-"""Root property: opening plies the match played before the players took over."""
-SEED_PROPERTY = "ZS"
-"""Root property: the game's seed."""
 
 
 def is_archive(path: str | Path) -> bool:
@@ -93,8 +90,6 @@ def _score(result: str) -> float | None:
 def game_of(name: str, record: GameRecord) -> dict[str, Any]:
     """The arena's game dict (``black``, ``white``, ``score``, ``result``, ``pair``, ``digest``, ``reason``) of an
     archived record; ``UserError`` when its result is unreadable."""
-    from zoo.play.openings import game_digest
-
     score = _score(record.result or "")
     if score is None:
         raise UserError(f"{name}: unreadable result RE[{record.result}] (expected B+..., W+... or 0)")
@@ -110,7 +105,7 @@ def game_of(name: str, record: GameRecord) -> dict[str, Any]:
 class Recount:
     """What :func:`recount` found: the tally, and the referee's verdicts on the games scored on the board."""
 
-    tally: Any
+    tally: MatchTally
     games: list[dict[str, Any]] = field(default_factory=list)
     refereed: int = 0
     agreed: int = 0
@@ -129,9 +124,6 @@ class Recount:
 def recount(path: str | Path, referee: Sequence[str] = (), engine_timeout: float = 60.0) -> Recount:
     """Rebuild a match's tally from its archive (or SGF folder); with ``referee`` (a GTP engine's argv, GNU Go with
     Chinese rules) also compare each on-board result's winner with the engine's ``final_score``."""
-    from zoo.play.gtp_client import GtpClient, GtpError, referee_score
-    from zoo.play.matches import MatchTally
-
     texts = read_texts(path)
     if not texts:
         raise UserError(f"{path}: holds no .sgf games")

@@ -37,11 +37,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from envs.go.sgf import GameRecord, result_string, save_sgf
 from envs.go.state import BLACK, GoState
 from zoo.errors import UserError
-from zoo.play.archive import OPENING_PROPERTY, PAIR_PROPERTY, SEED_PROPERTY
 from zoo.play.arena_specs import ENGINE_TIMEOUT, PlayerSpec
 from zoo.play.gtp_client import GtpClient, GtpError, GtpPlayer, referee_score
 from zoo.play.openings import (
     DISTINCT_WARNING,
+    OPENING_PROPERTY,
+    PAIR_PROPERTY,
+    SEED_PROPERTY,
     distinct_share,
     distinct_text,
     game_digest,

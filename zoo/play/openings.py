@@ -28,6 +28,12 @@ from envs.go.state import GoState
 
 DISTINCT_WARNING = 0.9
 """Matches with fewer distinct games than this share are flagged next to their win rate."""
+PAIR_PROPERTY = "ZP"
+"""SGF root property of a match game: the pairing's two names, first-named first."""
+OPENING_PROPERTY = "ZO"
+"""SGF root property: opening plies the match played before the players took over."""
+SEED_PROPERTY = "ZS"
+"""SGF root property: the game's seed."""
 
 
 def default_opening(size: int) -> int:
@@ -108,5 +114,5 @@ def distinct_text(distinct: int, known: int, games: int | None = None) -> str:
     return text
 
 
-__all__ = ["DISTINCT_WARNING", "default_opening", "distinct_share", "distinct_text", "game_digest", "opening_set",
+__all__ = ["DISTINCT_WARNING", "OPENING_PROPERTY", "PAIR_PROPERTY", "SEED_PROPERTY", "default_opening", "distinct_share", "distinct_text", "game_digest", "opening_set",
            "play_opening"]
