@@ -27,7 +27,6 @@ from zoo.play.matches import MatchTally
 from zoo.play.openings import OPENING_PROPERTY, PAIR_PROPERTY, SEED_PROPERTY, game_digest
 
 
-
 def is_archive(path: str | Path) -> bool:
     """Whether ``path`` names a ``.tar.gz`` / ``.tgz`` archive (rather than a folder)."""
     return str(path).endswith((".tar.gz", ".tgz"))

@@ -114,5 +114,15 @@ def distinct_text(distinct: int, known: int, games: int | None = None) -> str:
     return text
 
 
-__all__ = ["DISTINCT_WARNING", "OPENING_PROPERTY", "PAIR_PROPERTY", "SEED_PROPERTY", "default_opening", "distinct_share", "distinct_text", "game_digest", "opening_set",
-           "play_opening"]
+__all__ = [
+    "DISTINCT_WARNING",
+    "OPENING_PROPERTY",
+    "PAIR_PROPERTY",
+    "SEED_PROPERTY",
+    "default_opening",
+    "distinct_share",
+    "distinct_text",
+    "game_digest",
+    "opening_set",
+    "play_opening",
+]
