@@ -20,7 +20,8 @@ from envs.go.coords import gtp_to_action
 from envs.go.sgf import load_sgf, record_to_state, result_string
 from envs.go.state import GoState
 from zoo.play.go_eval import play_match
-from zoo.run.checkpoint import load_checkpoint, save_checkpoint
+from zoo.errors import CheckpointError
+from zoo.run.checkpoint import load_checkpoint, save_checkpoint, slim_checkpoint
 
 TINY = ZeroConfig(games=4, simulations=4, moves_per_collect=6, min_replay=1, batch_size=16, play_leaves=2)
 
@@ -163,3 +164,27 @@ def test_an_equal_game_keeps_self_play_running() -> None:
     assert agent.selfplay is selfplay
     agent.attach(go_env(komi=0.5).unwrapped.game)  # another game: self-play restarts on it
     assert agent.selfplay is None
+
+
+def test_a_slim_checkpoint_keeps_the_nets_and_drops_the_positions(tmp_path: Path) -> None:
+    agent, env = make_agent(), go_env()
+    for _ in range(30):
+        agent.update(agent.collect(env))
+        if len(agent.replay):
+            break
+    assert len(agent.replay) > 0
+    save_checkpoint(tmp_path / "full.pt", {"agent": agent.state_dict()})
+    slim = slim_checkpoint(tmp_path / "full.pt", tmp_path / "slim.pt")
+    assert slim.stat().st_size < (tmp_path / "full.pt").stat().st_size
+    again = make_agent(seed=1)
+    again.load_state_dict(load_checkpoint(slim)["agent"])
+    assert len(again.replay) == 0
+    for a, b in zip(agent.net.state_dict().values(), again.net.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    state = GoState.new(5, 24.0)
+    agent.attach(env.unwrapped.game)
+    again.attach(env.unwrapped.game)
+    assert agent.select_moves([state]) == again.select_moves([state])
+    with pytest.raises(CheckpointError, match="no replay window"):
+        save_checkpoint(tmp_path / "bare.pt", {"agent": {"net": {}}})
+        slim_checkpoint(tmp_path / "bare.pt", tmp_path / "x.pt")

@@ -176,3 +176,21 @@ def remove_unused_run_dir(path: Path, empty_parents: bool = False) -> None:
         if parent == cwd or cwd not in parent.parents or any(parent.iterdir()):
             break
         parent.rmdir()
+
+
+def slim_checkpoint(src: str | Path, dst: str | Path) -> Path:
+    """Write a copy of checkpoint ``src`` (file or run directory) to share or commit: the same config, nets and
+    optimizer, with the agent's replay window emptied and no self-play games in progress (the positions are what
+    makes a zero checkpoint tens of MB). It plays, and warm-starts training, as ``src`` does; training resumed
+    from it refills its window first. ``CheckpointError`` for an agent state without a replay window."""
+    ckpt = load_checkpoint(resolve_resume(src, option=""))
+    agent = ckpt.get("agent")
+    replay = agent.get("replay") if isinstance(agent, dict) else None
+    if not isinstance(replay, dict) or not {"planes", "policy", "z"} <= set(replay):
+        raise CheckpointError(f"{src}: its agent keeps no replay window of positions; nothing to slim")
+    for key in ("planes", "policy", "z"):
+        replay[key] = np.asarray(replay[key])[:0]
+    replay["next"] = 0
+    if "selfplay" in agent:
+        agent["selfplay"] = None
+    return save_checkpoint(dst, ckpt)
