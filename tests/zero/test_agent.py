@@ -19,8 +19,8 @@ from agents.zero import ZeroAgent, ZeroConfig
 from envs.go.coords import gtp_to_action
 from envs.go.sgf import load_sgf, record_to_state, result_string
 from envs.go.state import GoState
-from zoo.play.go_eval import play_match
 from zoo.errors import CheckpointError
+from zoo.play.go_eval import play_match
 from zoo.run.checkpoint import load_checkpoint, save_checkpoint, slim_checkpoint
 
 TINY = ZeroConfig(games=4, simulations=4, moves_per_collect=6, min_replay=1, batch_size=16, play_leaves=2)
