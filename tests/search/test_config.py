@@ -25,7 +25,7 @@ FIELDS = [f.name for f in dataclasses.fields(SearchConfig)]
 def test_every_search_field_round_trips_from_zero_config() -> None:
     changed = dict(simulations=33, leaves_per_game=3, play_leaves=5, virtual_loss=0.5, c_puct=2.25,
                    fpu_reduction=0.1, fpu_root_reduction=0.05, dirichlet_alpha=0.3, dirichlet_eps=0.4,
-                   sensible_moves=False, tree_reuse=False)
+                   sensible_moves=False, tree_reuse=False, play_temp_moves=4)
     assert set(changed) == set(FIELDS)
     zero = ZeroConfig(**changed)
     assert zero.search == SearchConfig(**changed)
