@@ -11,9 +11,13 @@ included, which is OpenSpiel's default for 9x9, 2 * 81). The per-move contenders
   ``play()``; finished games restart at once (moves counted are moves played).
 - ``zoo GoBatch random_actions``: the same with ``random_actions(rng)``, the O(B) uniform choice from the legal
   lists the engine keeps, in place of the O(B * N*N) masks + numpy choice.
-- ``pettingzoo go_v5``: ``pettingzoo.classic.go_v5.env(board_size=9)``, ``last()`` + choice from the action mask +
-  ``step()``.
-- ``openspiel go``: ``pyspiel.load_game("go(board_size=9,komi=7.5)")``, ``legal_actions()`` + ``apply_action()``.
+- ``pettingzoo go_v5``: ``pettingzoo.classic.go_v5.env(board_size=9)``, ``agent_iter()`` + ``last()`` + choice
+  from the action mask + ``step()`` (:func:`aec_loop`).
+- ``zoo env()``: ``envs.go.env(board_size=9)``, the suite's public AEC env with PettingZoo's guarantees (order
+  enforcement, illegal-action termination, bounds check), driven by the same :func:`aec_loop`.
+- ``zoo raw_env``: ``envs.go.raw_env(board_size=9)``, the same env without those checks, same loop.
+- ``openspiel go``: ``pyspiel.load_game("go(board_size=9,komi=7.5)")``, ``legal_actions()`` + ``apply_action()``;
+  skipped with a note if ``pyspiel`` is not installed.
 - ``pgx go_9x9`` (JAX, CPU): only if ``import pgx`` works; otherwise skipped with a note.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import os
 import platform
 import random
@@ -31,7 +36,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from pettingzoo import AECEnv
 
+from envs.go.aec import env as go_env
+from envs.go.aec import raw_env
 from envs.go.batch import GoBatch
 from envs.go.state import GoState
 
@@ -84,11 +92,9 @@ def zoo_batch_random(seconds: float, cap: int, rng: np.random.Generator, num_gam
     return moves / (time.perf_counter() - start)
 
 
-def pettingzoo_go(seconds: float, cap: int, rng: np.random.Generator) -> float:
-    """Moves/s through PettingZoo's go_v5 AEC env."""
-    from pettingzoo.classic import go_v5
-
-    env = go_v5.env(board_size=SIZE)
+def aec_loop(env: AECEnv, seconds: float, cap: int, rng: np.random.Generator) -> float:
+    """Moves/s of a PettingZoo AEC env through ``agent_iter`` + ``last`` + a uniform choice from the action mask
+    + ``step``, every game stopped after ``cap`` moves: the loop of every AEC contender."""
     pick = random.Random(int(rng.integers(2**31))).random
     moves, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -103,6 +109,23 @@ def pettingzoo_go(seconds: float, cap: int, rng: np.random.Generator) -> float:
             n += 1
         moves += n
     return moves / (time.perf_counter() - start)
+
+
+def pettingzoo_go(seconds: float, cap: int, rng: np.random.Generator) -> float:
+    """Moves/s through PettingZoo's go_v5 AEC env."""
+    from pettingzoo.classic import go_v5
+
+    return aec_loop(go_v5.env(board_size=SIZE), seconds, cap, rng)
+
+
+def zoo_aec(seconds: float, cap: int, rng: np.random.Generator) -> float:
+    """Moves/s through the suite's public AEC env, ``envs.go.env()``."""
+    return aec_loop(go_env(board_size=SIZE), seconds, cap, rng)
+
+
+def zoo_raw_aec(seconds: float, cap: int, rng: np.random.Generator) -> float:
+    """Moves/s through the unchecked AEC env, ``envs.go.raw_env``."""
+    return aec_loop(raw_env(board_size=SIZE), seconds, cap, rng)
 
 
 def openspiel_go(seconds: float, cap: int, rng: np.random.Generator) -> float:
@@ -137,10 +160,15 @@ def run(rounds: int, seconds: float, cap: int, seed: int) -> tuple[dict[str, flo
         "zoo GoState (per move)": zoo_state,
         "zoo GoBatch (B=256, masks)": zoo_batch,
         "zoo GoBatch (B=256, random_actions)": zoo_batch_random,
+        "zoo env() (AEC agent_iter/last/step)": zoo_aec,
+        "zoo raw_env (AEC unwrapped)": zoo_raw_aec,
         "pettingzoo go_v5": pettingzoo_go,
-        "openspiel go": openspiel_go,
     }
     notes = []
+    if importlib.util.find_spec("pyspiel") is None:
+        notes.append("OpenSpiel is not installed (pip install open_spiel); skipped")
+    else:
+        contenders["openspiel go"] = openspiel_go
     pgx = pgx_go()
     if isinstance(pgx, str):
         notes.append(pgx)
@@ -157,11 +185,14 @@ def run(rounds: int, seconds: float, cap: int, seed: int) -> tuple[dict[str, flo
 
 
 def table(medians: dict[str, float]) -> str:
-    """Markdown table of moves/s with ratios against PettingZoo go_v5 and OpenSpiel."""
-    pz, osp = medians["pettingzoo go_v5"], medians["openspiel go"]
-    lines = ["| contender | moves/s | vs pettingzoo go_v5 | vs openspiel |", "|---|---:|---:|---:|"]
-    for name, v in medians.items():
-        lines.append(f"| {name} | {v:,.0f} | {v / pz:,.1f}x | {v / osp:,.2f}x |")
+    """Markdown table of moves/s with ratios against PettingZoo go_v5 and OpenSpiel (if it ran)."""
+    pz, osp = medians["pettingzoo go_v5"], medians.get("openspiel go")
+    if osp is None:
+        lines = ["| contender | moves/s | vs pettingzoo go_v5 |", "|---|---:|---:|"]
+        lines += [f"| {name} | {v:,.0f} | {v / pz:,.1f}x |" for name, v in medians.items()]
+    else:
+        lines = ["| contender | moves/s | vs pettingzoo go_v5 | vs openspiel |", "|---|---:|---:|---:|"]
+        lines += [f"| {name} | {v:,.0f} | {v / pz:,.1f}x | {v / osp:,.2f}x |" for name, v in medians.items()]
     return "\n".join(lines)
 
 
@@ -173,6 +204,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None, help="also write a markdown report here")
     args = ap.parse_args()
+    try:
+        from pettingzoo.classic import go_v5  # noqa: F401 - the baseline of every ratio
+    except ImportError as err:
+        sys.exit(f"error: pettingzoo go_v5, the baseline, cannot be imported ({err}); pip install pygame")
     medians, notes = run(args.rounds, args.seconds, args.cap, args.seed)
     text = table(medians)
     print(text)

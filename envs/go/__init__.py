@@ -3,10 +3,10 @@
 Names are loaded on first use, so ``import envs`` (which registers the ``zoo/Go*`` ids) compiles nothing::
 
     from envs.go import env, GoState
-    game = env(board_size=9)          # PettingZoo AEC env, wrapped like PettingZoo's classic games
+    game = env(board_size=9)          # PettingZoo AEC env with the guarantees of PettingZoo's wrappers
     state = GoState.new(9)
 
-- ``env``: factory of the wrapped AEC env (:func:`envs.go.aec.env`); ``raw_env``: the unwrapped class.
+- ``env``: factory of the checked AEC env (:func:`envs.go.aec.env`); ``raw_env``: the class without checks.
 - ``GoState``, ``IllegalMoveError``, ``BLACK``, ``WHITE``, ``EMPTY``: the rules engine (:mod:`envs.go.state`).
 - ``GoEnv``: the single-agent Gymnasium view (:mod:`envs.go.single`).
 """

@@ -30,38 +30,71 @@ Two consecutive passes terminate the game (``terminations`` all True). When ``ma
 included) have been played the game stops with ``truncations`` all True; the engine scores such a game, so the
 rewards are still the area-score result.
 
-## Illegal actions
+## Illegal actions and call order
 
 ``raw_env.step`` raises :class:`~envs.go.state.IllegalMoveError` (a ``ValueError``) naming the move and the
-reason. :func:`env` wraps the raw env as PettingZoo's classic games do: ``TerminateIllegalWrapper`` ends the
-game on an illegal action (one not in the last ``action_mask``): reward ``-1`` for the offender, ``0`` for the
-other agent, ``terminations`` and ``truncations`` all True, and a warning through PettingZoo's logger;
-``AssertOutOfBoundsWrapper`` rejects actions outside the action space, ``OrderEnforcingWrapper`` rejects calls
-before ``reset``.
+reason, and checks nothing else. :func:`env` returns :class:`CheckedAECEnv`, a ``raw_env`` that gives the
+guarantees PettingZoo's classic games get from ``TerminateIllegalWrapper(illegal_reward=-1)``,
+``AssertOutOfBoundsWrapper`` and ``OrderEnforcingWrapper``, checked inline rather than through three layers of
+attribute forwarding, with the same outcomes:
+
+- an illegal action (one not in the last ``action_mask`` of the agent to move) ends the game: reward ``-1``
+  for the offender, ``0`` for the other agent, ``terminations`` and ``truncations`` all True, ``infos`` left as
+  they were, the board left as it was (so the offender's ``action_mask`` still lists the moves that were
+  legal), and a warning through PettingZoo's ``EnvLogger``;
+- an action outside ``Discrete(N*N + 1)`` raises ``AssertionError("action is not in action space")``, as does
+  anything but ``None`` from a finished agent that is not in the space; a finished agent's step with an
+  in-range action raises ``ValueError``, as in ``AECEnv._was_dead_step``;
+- before ``reset``: ``step``, ``observe``, ``render`` and ``agent_iter`` raise ``AssertionError``
+  (``"reset() needs to be called before step."`` and so on), and reading ``rewards``, ``terminations``,
+  ``truncations``, ``infos``, ``agent_selection``, ``agents`` or ``num_agents`` (so ``last()`` too) raises
+  ``AttributeError``;
+- ``step`` once every agent is done logs PettingZoo's "step() called after all agents are terminated or
+  truncated" warning and does nothing; iterating ``agent_iter`` twice without a ``step`` raises
+  ``AssertionError``.
+
+``unwrapped`` is the env itself (there is no inner env). ``state`` is the :class:`~envs.go.state.GoState` of the
+game, as on ``raw_env`` (PettingZoo's optional global ``state()`` is not offered).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
-from pettingzoo.utils import wrappers
+from pettingzoo.utils.env_logger import EnvLogger
 
 from envs.go import render as go_render
-from envs.go.state import BLACK, GoState
+from envs.go.state import BLACK, GoState, IllegalMoveError
 
 AGENTS = ("black_0", "white_0")
 _COLOUR = {"black_0": BLACK, "white_0": -BLACK}
+_OTHER = {"black_0": "white_0", "white_0": "black_0"}
+ILLEGAL_REWARD = -1.0
+"""Reward of the agent whose illegal action ends the game in :func:`env` (PettingZoo's ``illegal_reward``)."""
+# Attributes that OrderEnforcingWrapper hides before the first reset.
+_AFTER_RESET = frozenset({"rewards", "terminations", "truncations", "infos", "agent_selection", "agents",
+                          "num_agents"})
+
+
+@cache
+def _swap_halves(history: int) -> np.ndarray:
+    """Plane order that turns the mover's planes into the other side's: ``[k:2k], [0:k], [2k]``."""
+    k = history
+    order = np.r_[k : 2 * k, 0:k, 2 * k]
+    order.setflags(write=False)
+    return order
 
 
 def planes_for(state: GoState, colour: int) -> np.ndarray:
     """``state.features()`` seen by ``colour``: as is when ``colour`` is to move, else own/opponent halves swapped."""
     planes = state.features()
     if colour != state.to_play:
-        k = state.history
-        planes = np.concatenate([planes[k : 2 * k], planes[:k], planes[2 * k :]])
+        planes = planes[_swap_halves(state.history)]
     return planes
 
 
@@ -69,15 +102,25 @@ def mask_for(state: GoState, colour: int) -> np.ndarray:
     """int8 legal-action mask for ``colour``: the legal mask when it is to move, else all zeros."""
     if colour != state.to_play:
         return np.zeros(state.size * state.size + 1, np.int8)
-    return state.legal_mask().astype(np.int8)
+    return state.legal_mask().view(np.int8)  # a fresh bool copy, read as int8 without another copy
 
 
-def env(**kwargs: Any) -> AECEnv:
-    """The wrapped AEC env (see the module docstring); ``kwargs`` go to :class:`raw_env`."""
-    game = raw_env(**kwargs)
-    game = wrappers.TerminateIllegalWrapper(game, illegal_reward=-1)
-    game = wrappers.AssertOutOfBoundsWrapper(game)
-    return wrappers.OrderEnforcingWrapper(game)
+def env(**kwargs: Any) -> CheckedAECEnv:
+    """The public AEC env: :class:`raw_env` with PettingZoo's wrapper guarantees (module docstring,
+    "Illegal actions and call order"); ``kwargs`` go to :class:`raw_env`."""
+    return CheckedAECEnv(**kwargs)
+
+
+class _AgentIterable:
+    """What ``agent_iter`` returns: each ``iter()`` starts a fresh walk of at most ``max_iter`` agents."""
+
+    __slots__ = ("_walk", "_max_iter")
+
+    def __init__(self, walk: Callable[[int], Iterator[str]], max_iter: int) -> None:
+        self._walk, self._max_iter = walk, max_iter
+
+    def __iter__(self) -> Iterator[str]:
+        return self._walk(self._max_iter)
 
 
 class raw_env(AECEnv):  # noqa: N801 - PettingZoo's naming convention for the unwrapped env
@@ -139,8 +182,32 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's naming convention for the un
 
     def observe(self, agent: str) -> dict[str, np.ndarray]:
         """``{"observation": planes from agent's side, "action_mask": int8}`` (see the module docstring)."""
-        colour = _COLOUR[agent]
-        return {"observation": planes_for(self.state, colour), "action_mask": mask_for(self.state, colour)}
+        state = self.state
+        if _COLOUR[agent] == state.to_play:  # the usual call (last()): no plane swap, the engine's mask
+            return {"observation": state.features(), "action_mask": state.legal_mask().view(np.int8)}
+        return {"observation": planes_for(state, -state.to_play), "action_mask": mask_for(state, -state.to_play)}
+
+    _observe = observe  # what last() calls: subclasses that guard observe() need not guard last() twice
+
+    def last(self, observe: bool = True) -> tuple[dict[str, np.ndarray] | None, float, bool, bool, dict[str, Any]]:
+        """``(observe(agent_selection), cumulative reward, terminated, truncated, info)`` of ``agent_selection``."""
+        agent = self.agent_selection
+        return (
+            self._observe(agent) if observe else None,
+            self._cumulative_rewards[agent],
+            self.terminations[agent],
+            self.truncations[agent],
+            self.infos[agent],
+        )
+
+    def agent_iter(self, max_iter: int = 2**63) -> Iterable[str]:
+        """``agent_selection`` once per ``step``, while some agent is left, at most ``max_iter`` times."""
+        return _AgentIterable(self._walk, max_iter)
+
+    def _walk(self, max_iter: int) -> Iterator[str]:
+        while self.agents and max_iter > 0:
+            max_iter -= 1
+            yield self.agent_selection
 
     def step(self, action: int | None) -> None:
         """Play ``action`` for ``agent_selection``; finished agents must step with ``None``."""
@@ -149,12 +216,15 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's naming convention for the un
             self._was_dead_step(action)
             return
         self.state.play(int(action))
-        self.rewards = {a: 0.0 for a in AGENTS}
+        self._moved(agent)
+
+    def _moved(self, agent: str) -> None:
+        """Bookkeeping after ``agent`` played a legal move. Rewards and cumulative rewards stay zero until the
+        move that ends the game, so only that move touches them."""
+        self.agent_selection = _OTHER[agent]
         if self.state.is_terminal:
             self._finish()
-        self._cumulative_rewards[agent] = 0.0
-        self.agent_selection = AGENTS[1] if agent == AGENTS[0] else AGENTS[0]
-        self._accumulate_rewards()
+            self._accumulate_rewards()
 
     def _finish(self) -> None:
         """Set rewards, end flags and infos once the engine says the game is over."""
@@ -174,3 +244,90 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's naming convention for the un
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class CheckedAECEnv(raw_env):
+    """``raw_env`` with the checks of PettingZoo's ``OrderEnforcingWrapper(AssertOutOfBoundsWrapper(
+    TerminateIllegalWrapper(raw_env, illegal_reward=-1)))`` done inline; what :func:`env` returns. The
+    guarantees are listed in the module docstring ("Illegal actions and call order")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._has_reset = False
+        self._has_updated = False  # a step or reset since agent_iter last yielded
+        self._num_actions = self.board_size * self.board_size + 1
+        for name in ("agents", "rewards", "terminations", "truncations", "infos", "agent_selection"):
+            delattr(self, name)  # set by reset; until then __getattr__ says so
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only when normal lookup fails, so it costs nothing once the env is reset.
+        if name in _AFTER_RESET and not self.__dict__.get("_has_reset", False):
+            raise AttributeError(f"{name} cannot be accessed before reset")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        self._has_reset = True
+        self._has_updated = True
+        super().reset(seed=seed, options=options)
+
+    def observe(self, agent: str) -> dict[str, np.ndarray]:
+        if not self._has_reset:
+            EnvLogger.error_observe_before_reset()
+        return super().observe(agent)
+
+    def render(self) -> str | np.ndarray | None:
+        if not self._has_reset:
+            EnvLogger.error_render_before_reset()
+        return super().render()
+
+    def agent_iter(self, max_iter: int = 2**63) -> Iterable[str]:
+        if not self._has_reset:
+            EnvLogger.error_agent_iter_before_reset()
+        return super().agent_iter(max_iter)
+
+    def _walk(self, max_iter: int) -> Iterator[str]:
+        while self.agents and max_iter > 0:
+            max_iter -= 1
+            if not self._has_updated:
+                raise AssertionError("need to call step() or reset() in a loop over `agent_iter`")
+            self._has_updated = False
+            yield self.agent_selection
+
+    def _in_space(self, action: Any) -> bool:
+        if type(action) is int:  # the common case, without Discrete.contains' conversions
+            return 0 <= action < self._num_actions
+        return self.action_spaces[AGENTS[0]].contains(action)
+
+    def step(self, action: int | None) -> None:
+        """Play ``action`` for ``agent_selection`` with the checks of the module docstring."""
+        if not self._has_reset:
+            EnvLogger.error_step_before_reset()
+        self._has_updated = True
+        if not self.agents:
+            EnvLogger.warn_step_after_terminated_truncated()
+            return
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            if action is not None and not self._in_space(action):
+                raise AssertionError("action is not in action space")
+            self._was_dead_step(action)
+            return
+        if not self._in_space(action):
+            raise AssertionError("action is not in action space")
+        try:
+            self.state.play(int(action))  # legal exactly when set in the mask last observed
+        except IllegalMoveError:
+            self._end_on_illegal(agent)
+            return
+        self._moved(agent)
+
+    def _end_on_illegal(self, agent: str) -> None:
+        """End the game as TerminateIllegalWrapper does: ``agent`` gets ILLEGAL_REWARD, the other 0."""
+        EnvLogger.warn_on_illegal_move()
+        self._cumulative_rewards[agent] = 0
+        self.terminations = dict.fromkeys(self.agents, True)
+        self.truncations = dict.fromkeys(self.agents, True)
+        self.rewards = dict.fromkeys(self.truncations, 0)
+        self.rewards[agent] = ILLEGAL_REWARD
+        self._accumulate_rewards()
+        self._deads_step_first()
