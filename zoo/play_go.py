@@ -1,4 +1,5 @@
-"""``python -m zoo.play_go``: a zero checkpoint against a built-in bot, with a 95% CI (:mod:`zoo.play.go_eval`)."""
+"""``python -m zoo.play_go``: a zero checkpoint against a built-in bot, with a 95% CI (:mod:`zoo.play.go_eval`), or
+``--human``: play an agent yourself in the terminal (:mod:`zoo.play.human`)."""
 
 import logging
 import os

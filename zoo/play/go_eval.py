@@ -194,17 +194,42 @@ def game_text(game: GoGame) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m zoo.play_go --checkpoint CKPT --opponent random|capture --games N``: a match, with a 95% CI."""
+    """``python -m zoo.play_go --checkpoint CKPT --opponent random|capture --games N``: a match, with a 95% CI.
+    ``python -m zoo.play_go --human [--checkpoint CKPT | --opponent SPEC]``: play it yourself in the terminal
+    (:mod:`zoo.play.human`)."""
     parser = argparse.ArgumentParser(prog="python -m zoo.play_go", description=main.__doc__)
-    parser.add_argument("--checkpoint", required=True, help="a zero agent checkpoint (file or run directory)")
-    parser.add_argument("--opponent", default="random", help="built-in opponent: random or capture")
-    parser.add_argument("--games", type=int, default=100)
-    parser.add_argument("--simulations", type=int, default=None, help="search budget per move")
+    parser.add_argument("--human", action="store_true",
+                        help="play against the opponent yourself, in the terminal (zoo.play.human)")
+    parser.add_argument("--checkpoint", default=None, help="a zero agent checkpoint (file or run directory); "
+                        "with --human a checkpoint of any agent")
+    parser.add_argument("--opponent", default=None, help="built-in opponent: random or capture (default random); "
+                        "with --human and no --checkpoint any arena player: random, capture, mcts:N, "
+                        "gnugo[:LEVEL], gtp:COMMAND (default mcts:400)")
+    parser.add_argument("--games", type=int, default=None, help="games of the match (default 100)")
+    parser.add_argument("--simulations", "--sims", type=int, default=None, help="search budget per move")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into")
+    parser.add_argument("--sgf", default=None, help="folder to write every game's SGF into; with --human the "
+                        "game's SGF file (default runs/human/DATE-TIME-NxN.sgf)")
     parser.add_argument("--opening", type=int, default=None, metavar="K",
                         help="plies of the random opening each pair of games starts from (default 2 from 5x5 up)")
+    parser.add_argument("--board", type=int, default=None, help="--human: board size (default: the checkpoint's, "
+                        "else 9)")
+    parser.add_argument("--komi", type=float, default=None, help="--human: komi (default: the checkpoint's, else "
+                        "24 on 5x5, 9 on 7x7, 7.5 from 9x9)")
+    parser.add_argument("--color", "--colour", default=None, choices=["black", "white"],
+                        help="--human: your colour (default black)")
     args = parser.parse_args(argv)
+    if args.human:
+        _human(args, parser)
+        return
+    given = [flag for flag, value in (("--board", args.board), ("--komi", args.komi), ("--color", args.color))
+             if value is not None]
+    if given:
+        parser.error(f"{', '.join(given)} only go with --human (a match plays on the checkpoint's board)")
+    if not args.checkpoint:
+        parser.error("the following arguments are required: --checkpoint (or --human to play yourself)")
+    args.games = 100 if args.games is None else args.games
+    args.opponent = args.opponent or "random"
     if args.games < 1 or (args.simulations is not None and args.simulations < 1):
         parser.error(f"--games and --simulations must be >= 1 (got {args.games}, {args.simulations})")
     if args.opening is not None and args.opening < 0:
@@ -221,3 +246,18 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.sgf).mkdir(parents=True, exist_ok=True)
         for i, record in enumerate(result.records):
             save_sgf(Path(args.sgf) / f"game-{i:03d}.sgf", record)
+
+
+def _human(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """``--human``: refuse the match's options, then play (:func:`zoo.play.human.play_human`)."""
+    from zoo.play.human import HumanOptions, play_human
+
+    given = [flag for flag, value in (("--games", args.games), ("--opening", args.opening)) if value is not None]
+    if given:
+        parser.error(f"{', '.join(given)} only go with a match, not with --human (one game, from the empty board)")
+    options = HumanOptions(checkpoint=args.checkpoint, opponent=args.opponent, board=args.board, komi=args.komi,
+                           colour=args.color or "black", sims=args.simulations, sgf=args.sgf, seed=args.seed)
+    try:
+        play_human(options)
+    except UserError as exc:
+        parser.error(str(exc))
