@@ -14,7 +14,7 @@ chosen (greedy or random) and never enter the max or argmax of the target. A due
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -35,7 +35,7 @@ from agents.common import (
     masked_argmax,
     seed_torch,
 )
-from agents.protocol import Episodic
+from agents.protocol import Episodic, QValued
 from agents.replay import NStepQueue, ReplayBuffer
 
 FORMAT = 1
@@ -150,7 +150,7 @@ class DQNBatch(NamedTuple):
     """Exploration rate at the end of the collect."""
 
 
-class DQNAgent(Episodic):
+class DQNAgent(Episodic, QValued):
     """DQN with replay, target net, epsilon schedule, Double DQN, Huber loss, optional dueling and n-step.
 
     Its episodes run on from one ``collect`` to the next (:class:`agents.protocol.Episodic`).
@@ -206,6 +206,16 @@ class DQNAgent(Episodic):
         m = np.ones((1, self.n_actions), bool) if mask is None else np.asarray(mask).astype(bool)[None]
         check_mask(m, "agent=dqn")
         return int(self._choose(self.encode.single(obs).numpy(), m, 0.0 if greedy else self.epsilon)[0])
+
+    def q_values(self, observations: Sequence[Any]) -> np.ndarray:
+        """float64 ``(B, A)``: the online net's Q-values of raw ``observations`` (a batch as a vector env gives
+        them), in acting mode (batch norm: running statistics)."""
+        was_training = self.q.training
+        self.q.eval()
+        with torch.no_grad():
+            q = self.q(torch.from_numpy(self.encode.numpy(observations)).to(self.device))
+        self.q.train(was_training)
+        return q.double().cpu().numpy()
 
     def collect(self, env: Any) -> DQNBatch:
         """Play ``train_freq`` env steps epsilon-greedily; store the transitions in the replay buffer."""

@@ -20,6 +20,8 @@ users test with ``isinstance`` before calling it:
   and how far the collect running now has come (a self-play collect takes a minute on a CPU).
 - :class:`Episodic`: keeps the env's episode running from one ``collect`` to the next (dqn), and hands its view
   of that episode to the runner's checkpoints.
+- :class:`QValued`: has an action value for every observation and action (q, sarsa, vi, dqn); the pictures of a
+  gridworld agent's greedy policy and values.
 """
 
 from __future__ import annotations
@@ -254,6 +256,16 @@ class Episodic(Protocol):
     def load_episode_state(self, state: Mapping[str, Any]) -> None:
         """Continue the episode of :meth:`episode_state` in an env put back where it was then; ``ValueError``
         when ``state`` does not fit the agent."""
+        ...
+
+
+@runtime_checkable
+class QValued(Protocol):
+    """An agent that acts greedily on action values ``Q(obs, a)`` it can give for any observation."""
+
+    def q_values(self, observations: Sequence[Any]) -> np.ndarray:
+        """float64 ``(B, A)``: ``Q(obs_i, a)`` for ``B`` raw observations of the env (as :meth:`Agent.act` takes
+        them), every action, no mask; the greedy policy takes the legal argmax. Changes nothing in the agent."""
         ...
 
 

@@ -12,7 +12,7 @@ A terminated step bootstraps 0 (target ``r``); a truncated step (time limit) sti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -20,7 +20,7 @@ import gymnasium
 import numpy as np
 
 from agents.planning import value_iteration
-from agents.protocol import action_mask_from
+from agents.protocol import QValued, action_mask_from
 
 FORMAT = 1
 """Version of the ``state_dict`` layout."""
@@ -110,7 +110,7 @@ def _discrete_sizes(observation_space: gymnasium.Space, action_space: gymnasium.
     return int(observation_space.n), int(action_space.n)
 
 
-class _TableAgent:
+class _TableAgent(QValued):
     """What both tabular agents share: the Q table, greedy masked action choice, episode play, checkpoints."""
 
     name: str
@@ -131,6 +131,10 @@ class _TableAgent:
         best = max(values)
         ties = [a for a, v in enumerate(values) if v == best]
         return ties[0] if len(ties) == 1 else ties[int(self.rng.random() * len(ties))]
+
+    def q_values(self, observations: Sequence[Any]) -> np.ndarray:
+        """float64 ``(B, nA)``: the table's rows of ``observations`` (state indices)."""
+        return self.q[np.asarray(observations, dtype=np.int64).reshape(-1)].copy()
 
     def greedy_policy(self) -> np.ndarray:
         """int64[nS]: ``argmax_a Q(s, a)`` (lowest action among ties; no masks)."""

@@ -77,11 +77,12 @@ def test_the_run_loop_takes_its_evaluations_and_progress_text_as_hooks(tmp_path:
     assert plain.hooks == RunHooks() and "eval/extra" not in plain.train()
 
 
-def test_the_launcher_hands_the_run_loop_the_go_evaluation() -> None:
+def test_the_launcher_hands_the_run_loop_the_go_evaluation_and_the_policy_picture() -> None:
     from zoo.play.go_eval import go_evaluation, go_progress_text
+    from zoo.reporting.gridworld_policy import policy_picture
 
     hooks = run_hooks()
-    assert list(hooks.evaluations) == [go_evaluation] and hooks.progress_text is go_progress_text
+    assert list(hooks.evaluations) == [go_evaluation, policy_picture] and hooks.progress_text is go_progress_text
     assert go_progress_text({"eval/return_mean": 0.0}, {}) is None
     assert go_progress_text({"eval/win_random": 0.5, "eval/win_capture": 0.25}, {"train/loss": 1.5}) == \
         "win vs random 0.50, capture 0.25, loss 1.500"

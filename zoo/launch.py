@@ -6,9 +6,10 @@
 - otherwise the local run loop (:class:`zoo.run.loop.Run`).
 
 The run loop imports nothing of Go: the launcher gives it, as :class:`~zoo.run.loop.RunHooks`, the Go evaluation
-of :mod:`zoo.play.go_eval` (a searching agent's matches against the built-in bots, with SGF samples; ``{}`` on
-other envs and agents) and the progress-bar text for its win rates. Importing this module registers the suite's
-environments (:mod:`envs`) with Gymnasium.
+of :mod:`zoo.play.go_eval` (a searching agent's matches against the built-in bots, with SGF samples and a sample
+game as pictures; ``{}`` on other envs and agents), the picture of a gridworld agent's greedy policy
+(:mod:`zoo.reporting.gridworld_policy`) and the progress-bar text for the win rates. Importing this module
+registers the suite's environments (:mod:`envs`) with Gymnasium.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import envs  # noqa: F401  (registers the zoo/ ids)
 from zoo.errors import CheckpointError, ConfigError
 from zoo.play.go_eval import go_evaluation, go_progress_text
+from zoo.reporting.gridworld_policy import policy_picture
 from zoo.run.accel import world_size
 from zoo.run.config import RunConfig
 from zoo.run.loop import Run, RunHooks
@@ -52,8 +54,9 @@ def resumed_run_dir(resume: str) -> Path | None:
 
 
 def run_hooks() -> RunHooks:
-    """The hooks every collect/update run of ``train.py`` gets: the Go evaluation and its progress text."""
-    return RunHooks(evaluations=(go_evaluation,), progress_text=go_progress_text)
+    """The hooks every collect/update run of ``train.py`` gets: the Go evaluation, the gridworld policy picture and
+    the progress text of the win rates."""
+    return RunHooks(evaluations=(go_evaluation, policy_picture), progress_text=go_progress_text)
 
 
 def run(cfg: RunConfig) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from envs.go.game import GoGame
 from envs.go.sgf import GameRecord, result_string, save_sgf
 from envs.go.state import BLACK, GoState
 from zoo.errors import UserError
+from zoo.play.game_media import save_game_media
 from zoo.play.openings import default_opening, distinct_text, game_digest, opening_set, play_opening
 from zoo.play.players import BatchPlayer, Player, make_player
 from zoo.play.ratings import wilson_interval
@@ -115,7 +116,9 @@ def play_match(a: Player | Searcher, b: Player | Searcher, games: int, game: GoG
 
 def go_evaluation(agent: Any, env: gymnasium.Env, games: int, run_dir: Path, step: int,
                   opponents: tuple[str, ...] = ("random", "capture"), seed: int = 0) -> dict[str, float]:
-    """Win rates of a searching agent against the built-in opponents, plus SGF samples in ``run_dir/sgf``.
+    """Win rates of a searching agent against the built-in opponents, plus SGF samples in ``run_dir/sgf`` and the
+    first game against the last opponent as pictures (``run_dir/media/eval-STEP.gif`` and ``.png``:
+    :func:`zoo.play.game_media.save_game_media`).
 
     Returns ``{}`` unless ``env`` is a Go env and ``agent`` searches (a :class:`Searcher`). A :class:`SelfPlayer`
     also has its last self-play game written.
@@ -134,6 +137,8 @@ def go_evaluation(agent: Any, env: gymnasium.Env, games: int, run_dir: Path, ste
         out[f"eval/win_{name}"] = result.win_rate
         out[f"eval/distinct_{name}"] = result.distinct / max(result.games, 1)
         save_sgf(folder / f"{step:012d}-vs-{name}.sgf", result.records[0])
+        if k == len(opponents) - 1:
+            save_game_media(result.records[0], run_dir, step)
     recent = agent.recent_games if isinstance(agent, SelfPlayer) else []
     for i, g in enumerate(recent[-1:]):
         colours = [BLACK if j % 2 == 0 else -BLACK for j in range(len(g.actions))]

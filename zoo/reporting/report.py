@@ -18,6 +18,10 @@ group to that group's mean on the same env (e.g. the value-iteration optimum); `
 wall time each seed needed to first reach ``METRIC >= VALUE``. Text between ``<!-- keep -->`` and ``<!-- /keep -->``
 in an existing report (a reading of the results) is carried into the regenerated one.
 
+Runs that drew pictures at their evaluations (:mod:`zoo.run.media`) have the latest of each copied into
+``reports/NAME/`` and shown after the curves, a row of images per group (at most :data:`MEDIA_RUNS` runs each):
+the final position of a Go run's sample game (``eval``), a gridworld agent's greedy policy and values (``policy``).
+
 Metric names are the runner's, the same for every agent: ``step`` (env steps), ``train/wall_time`` (seconds of
 training, evaluation excluded), ``train/episodes`` (episodes, i.e. games for self-play agents), ``eval/*``.
 
@@ -30,6 +34,7 @@ import argparse
 import math
 import re
 import shlex
+import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,10 +55,20 @@ from zoo.reporting.run_data import (
     is_number,
     load_runs,
 )
+from zoo.run.media import latest_media, media_title
 
 BANDS = ("minmax", "se")
 DEFAULT_METRICS = ("eval/success_rate", "eval/return_mean")
 KEEP_START, KEEP_END = "<!-- keep -->", "<!-- /keep -->"
+MEDIA_SECTIONS = (
+    ("eval", "Sample games", "The final position of the sample game of each run's latest evaluation (its first "
+     "game against the last built-in opponent, `capture`); `RUN/media/eval-STEP.gif` plays the whole game."),
+    ("policy", "Greedy policies", "Each run's greedy actions (arrows; every tied best action) over max_a Q(s, a) "
+     "(colour) at its latest evaluation; walls, holes, goals and cliffs are lettered."),
+)
+"""``(picture name, section title, what it shows)`` of the pictures a report embeds."""
+MEDIA_RUNS = 4
+"""Runs per group whose pictures a report shows (the first ones, in the group's order)."""
 
 
 # ---------------------------------------------------------------------------------------------- statistics
@@ -217,9 +232,38 @@ def write_report(spec: ReportSpec) -> Path:
                 plot_curves(curves, fig_dir / fname, xlabel=X_LABELS[x], ylabel=metric, title=title,
                             band=spec.band, logx=spec.logx)
                 lines += [f"![{title} against {X_LABELS[x]}]({fig_dir.name}/{fname})", ""]
+    if spec.plots:
+        lines += _media_sections(groups, spec.group_by, fig_dir)
     spec.out.parent.mkdir(parents=True, exist_ok=True)
     spec.out.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return spec.out
+
+
+def _media_sections(groups: Mapping[tuple[str, ...], list[RunData]], names: Sequence[str],
+                    fig_dir: Path) -> list[str]:
+    """The pictures of :data:`MEDIA_SECTIONS` the runs drew: each run's latest, copied into ``fig_dir``, one line
+    of images per group; no section for a picture no run has."""
+    lines: list[str] = []
+    for name, heading, text in MEDIA_SECTIONS:
+        section: list[str] = []
+        for key, rs in groups.items():
+            label, images, whens = _label(key, names, None), [], []
+            for r in rs[:MEDIA_RUNS]:
+                source = latest_media(r.path, name)
+                if source is None:
+                    continue
+                step = int(source.stem.rsplit("-", 1)[1])
+                title = media_title(source)
+                when = f"seed {r.config.get('seed', '?')} at {step:,} env steps" + (f" ({title})" if title else "")
+                fname = _slug(f"{label}_{r.path.name}_{name}") + ".png"
+                shutil.copyfile(source, fig_dir / fname)
+                images.append(f"![{label}, {when}]({fig_dir.name}/{fname})")
+                whens.append(when)
+            if images:
+                section += [f"**{label}**: {'; '.join(whens)}", "", " ".join(images), ""]
+        if section:
+            lines += [f"## {heading}", "", text, "", *section]
+    return lines
 
 
 def _label(key: tuple[str, ...], names: Sequence[str], skip: str | None) -> str:

@@ -1,5 +1,8 @@
 """Metric sinks: the run directory always (JSONL live, CSV at close), plus Weights & Biases on request.
 
+Pictures (:mod:`zoo.run.media`: PNG images, GIF animations) are files of the run directory already; wandb logs them
+too (``wandb.Image``, ``wandb.Video``).
+
 This is the only module of the suite that imports wandb. wandb works with no network: the mode is offline
 unless the user is logged in (or sets ``WANDB_MODE=online``); offline runs land under the run directory and
 can be uploaded later with ``wandb sync RUN_DIR/wandb/offline-run-*``.
@@ -22,9 +25,14 @@ LOGGER_KINDS = ("wandb", "csv", "none")
 
 
 class Logger(Protocol):
-    """Where metrics go: ``log(metrics, step)`` any number of times, then ``close(summary)`` once."""
+    """Where metrics go: ``log(metrics, step)`` (and ``log_media``) any number of times, then ``close(summary)``
+    once."""
 
     def log(self, metrics: Mapping[str, float], step: int) -> None: ...
+
+    def log_media(self, media: Mapping[str, Path], step: int) -> None:
+        """Pictures of ``step`` by key: ``.png`` images and ``.gif`` animations (:func:`zoo.run.media.step_media`)."""
+        ...
 
     def close(self, summary: Mapping[str, Any] | None = None) -> None: ...
 
@@ -48,6 +56,9 @@ class RunDirLogger:
         row = {"step": int(step), **{k: _jsonable(v) for k, v in metrics.items()}}
         self._fh.write(json.dumps(row) + "\n")
         self._fh.flush()
+
+    def log_media(self, media: Mapping[str, Path], step: int) -> None:
+        """Nothing to do: the pictures are files of the run directory already."""
 
     def close(self, summary: Mapping[str, Any] | None = None) -> None:
         self._fh.close()
@@ -83,6 +94,14 @@ class WandbLogger:
     def log(self, metrics: Mapping[str, float], step: int) -> None:
         self.run.log({k: _jsonable(v) for k, v in metrics.items()}, step=int(step))
 
+    def log_media(self, media: Mapping[str, Path], step: int) -> None:
+        """A ``.gif`` as a ``wandb.Video`` (an animation), anything else as a ``wandb.Image``."""
+        if not media:
+            return
+        wb = self._wandb
+        self.run.log({k: wb.Video(str(p), format="gif") if Path(p).suffix == ".gif" else wb.Image(str(p))
+                      for k, p in media.items()}, step=int(step))
+
     def log_table(self, key: str, columns: list[str], rows: list[list[Any]]) -> None:
         self.run.log({key: self._wandb.Table(columns=columns, data=rows)})
 
@@ -101,6 +120,10 @@ class MultiLogger:
     def log(self, metrics: Mapping[str, float], step: int) -> None:
         for logger in self.loggers:
             logger.log(metrics, step)
+
+    def log_media(self, media: Mapping[str, Path], step: int) -> None:
+        for logger in self.loggers:
+            logger.log_media(media, step)
 
     def close(self, summary: Mapping[str, Any] | None = None) -> None:
         for logger in self.loggers:

@@ -45,6 +45,7 @@ from zoo.run.checkpoint import (
 from zoo.run.config import GYM_ENV_NAME, RunConfig, env_run_name, to_plain_dict
 from zoo.run.logging import MultiLogger, WandbLogger, make_logger, wandb_mode
 from zoo.run.make_env import EpisodeRecorder, make_env, make_vec_env
+from zoo.run.media import step_media
 from zoo.run.progress import ProgressBar, duration, print_banner, print_summary
 
 
@@ -63,7 +64,8 @@ class Evaluation(Protocol):
     """An evaluation the launcher adds to every evaluation of a run: metrics to log beside the generic ones.
 
     Called with the agent, the run's evaluation env, ``eval.episodes``, the run directory (for artifacts such as
-    SGF samples), the env steps so far and the run's seed; returns ``{}`` when it does not apply to the run.
+    SGF samples), the env steps so far and the run's seed; returns ``{}`` when it does not apply to the run. The
+    pictures it draws go to :func:`zoo.run.media.media_path` for that step; the loop logs them (wandb shows them).
     """
 
     def __call__(self, agent: Any, env: gymnasium.Env, episodes: int, run_dir: Path, step: int, *,
@@ -384,6 +386,7 @@ class Run:
         counters = {} if c.env_steps == self.train_row_step else {"train/wall_time": c.wall_time,
                                                                   "train/episodes": float(c.episodes)}
         self.logger.log({**self.last_eval, **counters}, c.env_steps)
+        self.logger.log_media(step_media(self.run_dir, c.env_steps), c.env_steps)  # what the evaluations drew
 
     def _train_metrics(self) -> dict[str, float]:
         c = self.counters
