@@ -23,6 +23,7 @@ from agents.zero.gating import net_match
 from agents.zero.selfplay import SelfPlay
 from envs.go.game import GoGame
 from zoo.errors import UserError
+from zoo.play.arena_specs import resolve_spec
 from zoo.play.players import load_agent
 from zoo.run.checkpoint import checkpoint_path, load_checkpoint
 
@@ -162,8 +163,10 @@ def test_train_cli_with_gumbel_search_checkpoints_and_resumes(tmp_path: Path) ->
     assert (np.abs(policy * 8 - np.round(policy * 8)).max(axis=1) > 0.05).mean() > 0.5
     summary = json.loads((out / "summary.json").read_text())
     assert summary["env_steps"] >= 160 and "eval/win_prev_best" in summary
-    # The arena's NAME=RUN@search=... reaches the loaded agent; it plays with it.
-    loaded = load_agent(out, {"search": "puct"})
+    # The arena's RUN@search=... reaches the loaded agent, which plays with it.
+    spec = resolve_spec(f"{out}@search=puct", 5, 24.0, check_engines=False)
+    assert spec.overrides == (("search", "puct"),)
+    loaded = load_agent(out, dict(spec.overrides))
     assert loaded.agent.cfg.search == "puct"
     state = loaded.agent.game.new_state()
     assert state.legal_mask()[load_agent(out).agent.select_move(state)]
