@@ -70,8 +70,8 @@ class SearchConfig:
     Q values, while sequential halving counts only the move's new simulations."""
     gumbel_scale: float = 1.0
     """``gumbel`` only: scale of the Gumbel(0, 1) draw ``g(a)`` added to the root logits where a search asks for
-    noise (self-play; play draws only for its first ``play_temp_moves`` moves); elsewhere ``g = 0`` and the
-    search is deterministic. >= 0."""
+    noise (self-play, the first moves of a net match, play's first ``play_temp_moves`` moves); elsewhere ``g = 0``
+    and the search is deterministic. >= 0."""
     max_considered: int = 16
     """``gumbel`` only: root actions considered, ``m = min(max_considered, searchable actions)``: the top m by
     ``g(a) + logits(a)`` enter sequential halving. >= 2."""

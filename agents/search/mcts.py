@@ -40,8 +40,6 @@ from agents.search.evaluator import Evaluator
 from agents.search.game import GameBatch
 from agents.search.nodes import COLLIDED, EVAL, IDLE, KNOWN, _alloc
 
-__all__ = ["COLLIDED", "EVAL", "IDLE", "KNOWN", "Search", "choose_moves", "play_moves", "played_moves"]
-
 # ---------------------------------------------------------------------------------------------------------------
 # Kernels
 # ---------------------------------------------------------------------------------------------------------------
@@ -192,8 +190,8 @@ class Search:
     """PUCT or Gumbel search for ``num_games`` root positions, sharing one evaluator call per step.
 
     ``cfg`` gives the search's settings (c_puct, FPU, virtual loss, noise, sensible moves); ``leaves_per_game``
-    is how many leaves each game selects per step (``cfg.leaves_per_game`` in self-play, ``cfg.play_leaves`` in
-    play); ``max_simulations`` (default ``cfg.simulations``) is the most simulations one move will run, which
+    is how many leaves each game selects per step (``cfg.leaves_per_game`` in self-play, ``cfg.leaves_in_play``
+    in play); ``max_simulations`` (default ``cfg.simulations``) is the most simulations one move will run, which
     sizes the tree.
 
     ``run(roots, simulations, noise)`` searches; ``visit_counts()`` / ``root_q()`` read the result, and with

@@ -38,7 +38,7 @@ class ZeroConfig:
     move's simulations; the move is the halving's survivor (no temperature sampling) and the policy target is
     softmax(logits + sigma(completed Q)), which keeps improving the policy with few simulations (2-16). Gumbel
     takes ``leaves_per_game`` 1, selects one leaf per step in play too (``play_leaves`` unused) and applies no
-    Dirichlet noise: the Gumbel draw (``gumbel_scale`` in self-play, none in play) is its exploration."""
+    Dirichlet noise: the Gumbel draw (``gumbel_scale``) is its exploration."""
     simulations: int = 64
     """New simulations per move (self-play and play); each evaluates one leaf unless it hits a finished position."""
     leaves_per_game: int = 1
@@ -58,7 +58,8 @@ class ZeroConfig:
     dirichlet_alpha: float = 0.03
     """Root Dirichlet noise concentration for a 19x19 board; scaled by 361 / (N*N) for other sizes (go9: 0.134)."""
     dirichlet_eps: float = 0.25
-    """Share of the root prior replaced by noise in self-play (0: no noise). Never applied below the root."""
+    """Share of the root prior replaced by noise in self-play (0: no noise). Never applied below the root. PUCT
+    only (Gumbel explores by its Gumbel draw)."""
     sensible_moves: bool = True
     """Search only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, and no pass while
     another move is left unless the opponent has just passed), in self-play and in play. Off: every legal move,
@@ -71,7 +72,8 @@ class ZeroConfig:
     ``search=gumbel`` those moves are searched with a Gumbel draw instead."""
     gumbel_scale: float = 1.0
     """Gumbel only: scale of the Gumbel(0, 1) draw added to the root logits in self-play (0: deterministic
-    self-play); play and evaluation search without it."""
+    self-play) and in the first moves of matches against the previous best and of ``play_temp_moves``; other
+    moves of play and evaluation search without it."""
     max_considered: int = 16
     """Gumbel only: root actions sampled (Gumbel-top-k) into sequential halving, at most the searchable ones; >= 2."""
     c_visit: float = 50.0
@@ -87,8 +89,8 @@ class ZeroConfig:
     resign_playthrough: float = 0.1
     """Share of self-play games that never resign, to measure how often resigning would have been wrong."""
     cheap_fraction: float = 0.0
-    """Playout cap randomisation (KataGo): share of moves searched with ``cheap_simulations``, without noise and
-    not used as policy targets (0 disables; KataGo uses 0.75)."""
+    """Playout cap randomisation (KataGo): share of moves searched with ``cheap_simulations``, without noise (PUCT;
+    Gumbel keeps its draw, which picks the move) and not used as policy targets (0 disables; KataGo uses 0.75)."""
     cheap_simulations: int = 16
     """Simulations of a cheap move under playout cap randomisation."""
 
