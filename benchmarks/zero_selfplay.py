@@ -3,8 +3,9 @@ unbatched search (one game, one position per net call, as alpha-zero-general and
 
     python benchmarks/zero_selfplay.py                       # 9x9, resnet b6c64, sims 32 64, B 64 256
     python benchmarks/zero_selfplay.py --board 5 --preset b2c32 --sims 16 --games 16 --moves 2
+    python benchmarks/zero_selfplay.py --sims 16 64 --games 64 --search puct gumbel   # PUCT against Gumbel
 
-Per (simulations, B): moves/s (positions of self-play per second), net evaluations/s, the average inference
+Per (simulations, B, search): moves/s (positions of self-play per second), net evaluations/s, the average inference
 batch, and the share of wall time inside the forward pass (transfers included); then evaluations/s as a share
 of the raw batched forward rate at batch B (the hardware limit) and moves/s against the unbatched baseline.
 Timings on a shared CPU are noisy: compare ratios from one run. The JAX peer, pgx + mctx, runs beside this one in
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--preset", default="b6c64")
     parser.add_argument("--sims", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--games", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--search", nargs="+", default=["puct"], choices=["puct", "gumbel"],
+                        help="self-play searches to time (agent.search)")
     parser.add_argument("--moves", type=int, default=2, help="timed moves per batched measurement")
     parser.add_argument("--baseline-moves", type=int, default=3, help="timed moves of the unbatched baseline")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -81,20 +84,21 @@ def main(argv: list[str] | None = None) -> None:
           f"{torch.get_num_threads()} torch threads")
     # The raw forward rate at the same batch is measured just before each row, so that load changes on a
     # shared machine move both numbers of a ratio together.
-    print("| sims | B | moves/s | net evals/s | avg batch | forward share | raw forward at batch B (pos/s) | "
+    print("| sims | B | search | moves/s | net evals/s | avg batch | forward share | raw forward at batch B (pos/s) | "
           "evals/s vs raw forward | moves/s vs unbatched |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for sims in args.sims:
         raw = raw_forward(net, game, 1, 2.0, device)
         base = unbatched_baseline(net, game, sims, args.baseline_moves, device)
-        print(f"| {sims} | 1 (unbatched) | {base['moves_per_s']:.2f} | {base['evals_per_s']:.0f} | 1 | "
+        print(f"| {sims} | 1 (unbatched) | puct | {base['moves_per_s']:.2f} | {base['evals_per_s']:.0f} | 1 | "
               f"{base['forward_share']:.2f} | {raw:.0f} | {base['evals_per_s'] / raw:.2f} | 1.00x |", flush=True)
         for games in args.games:
-            raw = raw_forward(net, game, games, 2.0, device)
-            r = batched_selfplay(net, game, sims, games, args.moves, device)
-            print(f"| {sims} | {games} | {r['moves_per_s']:.2f} | {r['evals_per_s']:.0f} | {r['avg_batch']:.1f} | "
-                  f"{r['forward_share']:.2f} | {raw:.0f} | {r['evals_per_s'] / raw:.2f} | "
-                  f"{r['moves_per_s'] / base['moves_per_s']:.1f}x |", flush=True)
+            for search in args.search:
+                raw = raw_forward(net, game, games, 2.0, device)
+                r = batched_selfplay(net, game, sims, games, args.moves, device, search=search)
+                print(f"| {sims} | {games} | {search} | {r['moves_per_s']:.2f} | {r['evals_per_s']:.0f} | "
+                      f"{r['avg_batch']:.1f} | {r['forward_share']:.2f} | {raw:.0f} | {r['evals_per_s'] / raw:.2f} | "
+                      f"{r['moves_per_s'] / base['moves_per_s']:.1f}x |", flush=True)
 
 
 if __name__ == "__main__":

@@ -93,8 +93,8 @@ class AlphaGoAgent(Searcher):
             raise ValueError("agent alphago needs a game to search: call agent.attach(game) first")
         sims = simulations or self.cfg.simulations
         roots = self.game.batch_from_states(list(states))
-        search = run_search(roots, self.evaluator(), self.mix(), self.cfg.search, sims, self.rng)
-        return played_moves(search.visit_counts(), roots.move_count, self.cfg.search.play_temp_moves, self.rng)
+        search = run_search(roots, self.evaluator(), self.mix(), self.cfg.search_config, sims, self.rng)
+        return played_moves(search.visit_counts(), roots.move_count, self.cfg.search_config.play_temp_moves, self.rng)
 
     def select_move(self, state: State) -> int:
         """The Player seam: the searched move for ``state`` (left unchanged)."""

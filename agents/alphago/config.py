@@ -90,7 +90,7 @@ class AlphaGoConfig:
     value_lr: float = 1e-3
     """Adam learning rate of the value net."""
 
-    # -- search (what the search reads: :attr:`search`; ``lam`` is the leaf-value hook's) --------------------------
+    # -- search (what the search reads: :attr:`search_config`; ``lam`` is the leaf-value hook's) -------------------
     lam: float = 0.5
     """lambda: leaf value ``V = (1 - lam) * v(s) + lam * z_rollout``; 0 value net only, 1 rollouts only."""
     simulations: int = 64
@@ -133,9 +133,9 @@ class AlphaGoConfig:
             raise ValueError("AlphaGoConfig: learning rates and max_moves_factor must be > 0")
 
     @property
-    def search(self) -> SearchConfig:
-        """The search's settings: ``simulations``, ``play_leaves`` (every search here is play, so it is also the
-        self-play leaf count), ``virtual_loss``, ``c_puct`` and ``fpu_reduction`` from this config; no root
+    def search_config(self) -> SearchConfig:
+        """The search's settings (PUCT): ``simulations``, ``play_leaves`` (every search here is play, so it is also
+        the self-play leaf count), ``virtual_loss``, ``c_puct`` and ``fpu_reduction`` from this config; no root
         noise, no FPU reduction at the root, sensible moves only, no tree reuse (each move searches afresh)."""
         return SearchConfig(simulations=self.simulations, leaves_per_game=self.play_leaves,
                             play_leaves=self.play_leaves, virtual_loss=self.virtual_loss, c_puct=self.c_puct,

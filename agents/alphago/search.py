@@ -79,7 +79,7 @@ class MixedValue:
 def run_search(roots: GameBatch, evaluator: Evaluator, mix: MixedValue, cfg: SearchConfig, simulations: int,
                rng: np.random.Generator) -> Search:
     """Search every root of ``roots`` with ``simulations`` simulations, ``cfg.play_leaves`` leaves per step and no
-    root noise (``AlphaGoConfig.search`` gives ``cfg``); returns the finished :class:`Search`."""
+    root noise (``AlphaGoConfig.search_config`` gives ``cfg``); returns the finished :class:`Search`."""
     search = Search(cfg, roots.num_games, roots.legal_masks().shape[1], evaluator, rng,
                     leaves_per_game=cfg.play_leaves, max_simulations=simulations)
     search.leaf_values = mix

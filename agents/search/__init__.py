@@ -1,11 +1,14 @@
-"""Batched PUCT search shared by AlphaZero (``agents.zero``) and AlphaGo (``agents.alphago``).
+"""Batched search shared by AlphaZero (``agents.zero``: PUCT or Gumbel) and AlphaGo (``agents.alphago``: PUCT).
 
-    config.py     SearchConfig: every setting the search reads (each agent's config builds one: ``cfg.search``)
+    config.py     SearchConfig: every setting the search reads (each agent's config builds one: ``cfg.search_config``)
     game.py       the Game / GameBatch / State protocols the search needs (Go meets them: envs/go/game.py)
     evaluator.py  the Evaluator seam (net, dummy) and the torch net evaluator
     mcts.py       the batched array tree and its numba kernels (select with virtual loss, expand, backup, reroot),
                   the Search driver, and moves from visit counts
-    reference.py  the unbatched reference search (tests, baseline)
+    gumbel.py     Gumbel AlphaZero's kernels on the same tree: sequential halving at the root, deterministic
+                  selection below it, the move and the completed-Q policy target
+    nodes.py      what the selection kernels share: leaf status codes, node allocation
+    reference.py  the unbatched reference searches, PUCT and Gumbel (tests, baseline)
 
 Importing the package loads only :class:`SearchConfig`; torch and the kernels load with ``mcts`` / ``evaluator``.
 """

@@ -1,9 +1,12 @@
-"""What the batched PUCT search reads: :class:`SearchConfig`, built by each searching agent's config
-(``ZeroConfig.search``, ``AlphaGoConfig.search``) from its flat Hydra keys."""
+"""What the batched search reads: :class:`SearchConfig`, built by each searching agent's config
+(``ZeroConfig.search_config``, ``AlphaGoConfig.search_config``) from its flat Hydra keys."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+SEARCHES = ("puct", "gumbel")
+"""The search algorithms :class:`~agents.search.mcts.Search` runs (``SearchConfig.search``)."""
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,14 @@ class SearchConfig:
     Backup negates at every edge.
     """
 
+    search: str = "puct"
+    """Which search: ``puct`` (AlphaZero: PUCT selection with root Dirichlet noise; moves and policy targets from
+    the root visit counts) or ``gumbel`` (Gumbel AlphaZero, Danihelka et al., ICLR 2022, as DeepMind's mctx
+    ``gumbel_muzero_policy``: Gumbel-top-k sampling of ``max_considered`` root actions and sequential halving
+    over the move's simulations at the root, deterministic selection towards softmax(logits + sigma(completed
+    Q)) below it; the move is the surviving action, the policy target that softmax at the root). Gumbel selects
+    one leaf per game per step (``leaves_per_game`` 1; ``play_leaves`` is not used) and applies no Dirichlet
+    noise: the Gumbel draw is its exploration."""
     simulations: int = 64
     """New simulations per move; each evaluates one leaf unless it reaches a finished position. Also sizes the
     tree when a :class:`~agents.search.mcts.Search` is built without ``max_simulations``: capacity
@@ -43,19 +54,44 @@ class SearchConfig:
     ``361 / board points`` (``num_actions - 1``), e.g. 0.134 on 9x9, 0.43 on 5x5."""
     dirichlet_eps: float = 0.25
     """Share of the root prior replaced by Dir(alpha) noise over the root's searchable moves, where a run asks
-    for noise (self-play); 0: never. Never applied below the root; in [0, 1]."""
+    for noise (self-play); 0: never. Never applied below the root; in [0, 1]. PUCT only: ``gumbel`` adds no
+    Dirichlet noise (the Gumbel draw is its exploration)."""
     sensible_moves: bool = True
     """The tree holds only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, no pass
     while another move is left unless the opponent has just passed). False: every legal move."""
     play_temp_moves: int = 0
     """In play (``select_move(s)``), the first this many moves of a game (by the position's move number) are drawn
     in proportion to the root visit counts instead of taken as the most visited, so a deterministic searcher plays
-    varied games (a match's ``@temp_moves=N``); 0 (default): always the most visited."""
+    varied games (a match's ``@temp_moves=N``); 0 (default): always the most visited. With ``gumbel`` these moves
+    are searched with a Gumbel draw (``gumbel_scale``) instead, and the others with none."""
     tree_reuse: bool = True
     """Keep the subtree of the move played as the next move's tree (``Search.advance``) in self-play and in
-    move-by-move play; False starts every move from a fresh root."""
+    move-by-move play; False starts every move from a fresh root. With ``gumbel`` the kept statistics enter the
+    Q values, while sequential halving counts only the move's new simulations."""
+    gumbel_scale: float = 1.0
+    """``gumbel`` only: scale of the Gumbel(0, 1) draw ``g(a)`` added to the root logits where a search asks for
+    noise (self-play, the first moves of a net match, play's first ``play_temp_moves`` moves); elsewhere ``g = 0``
+    and the search is deterministic. >= 0."""
+    max_considered: int = 16
+    """``gumbel`` only: root actions considered, ``m = min(max_considered, searchable actions)``: the top m by
+    ``g(a) + logits(a)`` enter sequential halving. >= 2."""
+    c_visit: float = 50.0
+    """``gumbel`` only: ``sigma(q) = (c_visit + max_b N(b)) * c_scale * q`` with ``q`` the completed Q rescaled to
+    [0, 1] at the node (mctx's ``maxvisit_init``). >= 0."""
+    c_scale: float = 1.0
+    """``gumbel`` only: the Q scale of ``sigma`` above (mctx's ``value_scale``, whose default is 0.1). Larger
+    values let the searched Q outweigh the prior sooner. >= 0."""
 
     def __post_init__(self) -> None:
+        if self.search not in SEARCHES:
+            raise ValueError(f"SearchConfig.search must be one of {', '.join(SEARCHES)}, got {self.search!r}")
+        if self.search == "gumbel" and self.leaves_per_game > 1:
+            raise ValueError("SearchConfig.leaves_per_game > 1 is not supported with search=gumbel")
+        if self.max_considered < 2:
+            raise ValueError(f"SearchConfig.max_considered must be >= 2, got {self.max_considered}")
+        for name in ("gumbel_scale", "c_visit", "c_scale"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"SearchConfig.{name} must be >= 0, got {getattr(self, name)}")
         for name in ("simulations", "leaves_per_game", "play_leaves"):
             if getattr(self, name) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1, got {getattr(self, name)}")
@@ -66,3 +102,8 @@ class SearchConfig:
         if not self.c_puct > 0 or not self.dirichlet_alpha > 0 or not self.virtual_loss >= 0:
             raise ValueError(f"SearchConfig: c_puct and dirichlet_alpha must be > 0 and virtual_loss >= 0, got "
                              f"{self.c_puct}, {self.dirichlet_alpha}, {self.virtual_loss}")
+
+    @property
+    def leaves_in_play(self) -> int:
+        """Leaves per game per search step when playing: ``play_leaves`` (PUCT), 1 (Gumbel)."""
+        return 1 if self.search == "gumbel" else self.play_leaves

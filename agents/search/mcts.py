@@ -1,4 +1,4 @@
-"""Batched PUCT search over B games at once: the tree lives in arrays, selection and backup are numba kernels.
+"""Batched search over B games at once: the tree lives in arrays, selection and backup are numba kernels.
 
 Tree layout (one tree per game ``g``; node 0 is the root; ``C`` nodes of capacity, ``A`` actions)::
 
@@ -19,6 +19,11 @@ virtual loss on each edge it takes) and allocates the leaf node; the game batch 
 root position (``GameBatch.load_paths``) in one call; finished positions get their exact value; all others go
 to the evaluator in ONE batched call; ``expand_nodes`` writes priors and values; ``backup`` adds the values up
 the paths and removes the virtual losses. Python runs once per step, never per node.
+
+Two selection rules share the tree, the steps and the backup (``SearchConfig.search``): PUCT (``select_leaves``,
+visit counts give the move and the policy target) and Gumbel AlphaZero (``agents/search/gumbel.py``: sequential
+halving over Gumbel-sampled root actions, one leaf per game per step; ``Search.gumbel_results`` gives the move
+and the policy target).
 """
 
 from __future__ import annotations
@@ -29,33 +34,15 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from numba import njit
 
+from agents.search import gumbel
 from agents.search.config import SearchConfig
 from agents.search.evaluator import Evaluator
 from agents.search.game import GameBatch
-
-IDLE, EVAL, KNOWN, COLLIDED = 0, 1, 2, 3
-"""Leaf status codes: no leaf; new leaf needs the evaluator; leaf value known (finished position); collision
-with another pending leaf (its virtual loss was undone; nothing to back up)."""
-
+from agents.search.nodes import COLLIDED, EVAL, IDLE, KNOWN, _alloc
 
 # ---------------------------------------------------------------------------------------------------------------
 # Kernels
 # ---------------------------------------------------------------------------------------------------------------
-
-
-@njit(cache=True, inline="always")
-def _alloc(child, child_n, child_w, prior, node_n, value, expanded, terminal, size, g):
-    i = size[g]
-    size[g] += 1
-    child[g, i, :] = -1
-    child_n[g, i, :] = 0
-    child_w[g, i, :] = 0.0
-    prior[g, i, :] = -1.0
-    node_n[g, i] = 0
-    value[g, i] = 0.0
-    expanded[g, i] = False
-    terminal[g, i] = False
-    return i
 
 
 @njit(cache=True, inline="always")
@@ -200,23 +187,27 @@ def reroot(child, child_n, child_w, prior, node_n, value, expanded, terminal, si
 
 
 class Search:
-    """PUCT search for ``num_games`` root positions, sharing one evaluator call per step.
+    """PUCT or Gumbel search for ``num_games`` root positions, sharing one evaluator call per step.
 
     ``cfg`` gives the search's settings (c_puct, FPU, virtual loss, noise, sensible moves); ``leaves_per_game``
-    is how many leaves each game selects per step (``cfg.leaves_per_game`` in self-play, ``cfg.play_leaves`` in
-    play); ``max_simulations`` (default ``cfg.simulations``) is the most simulations one move will run, which
+    is how many leaves each game selects per step (``cfg.leaves_per_game`` in self-play, ``cfg.leaves_in_play``
+    in play); ``max_simulations`` (default ``cfg.simulations``) is the most simulations one move will run, which
     sizes the tree.
 
-    ``run(roots, simulations, noise)`` searches; ``visit_counts()`` / ``root_q()`` read the result;
-    ``advance(actions)`` moves every root to the child played (tree reuse) or clears it; ``clear(games)``
-    forgets games' trees (new games). Statistics: ``evaluations`` (positions sent to the evaluator),
-    ``eval_calls`` and ``steps``.
+    ``run(roots, simulations, noise)`` searches; ``visit_counts()`` / ``root_q()`` read the result, and with
+    ``cfg.search == "gumbel"`` ``gumbel_results()`` the moves and policy targets; ``advance(actions)`` moves
+    every root to the child played (tree reuse) or clears it; ``clear(games)`` forgets games' trees (new games).
+    Statistics: ``evaluations`` (positions sent to the evaluator), ``eval_calls`` and ``steps``. Gumbel search
+    takes one leaf per game (``ValueError`` otherwise).
     """
 
     def __init__(self, cfg: SearchConfig, num_games: int, num_actions: int, evaluator: Evaluator,
                  rng: np.random.Generator, leaves_per_game: int = 1, max_simulations: int | None = None) -> None:
         self.cfg, self.evaluator, self.rng = cfg, evaluator, rng
         self.B, self.A, self.L = num_games, num_actions, leaves_per_game
+        self.gumbel = cfg.search == "gumbel"
+        if self.gumbel and leaves_per_game != 1:
+            raise ValueError(f"Gumbel search selects one leaf per game per step, not {leaves_per_game}")
         sims = max_simulations or cfg.simulations
         self.keep_limit = sims + self.L + 1
         C = 2 * self.keep_limit + 1
@@ -237,6 +228,14 @@ class Search:
         self.status = np.zeros(R, np.int8)
         self.leaf_batch: GameBatch | None = None
         self.evaluations = self.eval_calls = self.steps = 0
+        if self.gumbel:
+            self.root_gumbel = np.zeros((B, A), np.float64)
+            """This move's Gumbel draw per root action (0 without noise)."""
+            self.considered = np.zeros((B, A), np.bool_)
+            """This move's considered root actions (the top ``m`` by Gumbel + logits)."""
+            self.root_new = np.zeros((B, A), np.int32)
+            """This move's new visits per root action (what sequential halving counts; a kept subtree's are not)."""
+            self.visit_targets = np.zeros((B, 1), np.int32)
         self.leaf_values: Callable[[GameBatch, np.ndarray, np.ndarray], np.ndarray] | None = None
         """Optional hook ``(batch, rows, values) -> values``: replaces the evaluator's values of the positions
         ``batch[rows]`` (new leaves and fresh roots, mover's view) before they enter the tree; AlphaGo mixes
@@ -251,20 +250,30 @@ class Search:
     # -- running -----------------------------------------------------------------------------------------------------
 
     def run(self, roots: GameBatch, simulations: np.ndarray | int, noise: np.ndarray | bool = False) -> None:
-        """Run ``simulations[g]`` new simulations from each root (0: leave that game alone); Dirichlet noise at
-        the roots where ``noise[g]``. Finished roots are skipped."""
+        """Run ``simulations[g]`` new simulations from each root (0: leave that game alone); exploration noise at
+        the roots where ``noise[g]``: Dirichlet noise in the prior (PUCT), a Gumbel draw (Gumbel). Finished roots
+        are skipped. With Gumbel, each call is one move's search: its halving schedule spans ``simulations[g]``.
+        """
         sims = np.broadcast_to(np.asarray(simulations, np.int64), (self.B,)).copy()
         sims[roots.done] = 0
         self._expand_roots(roots, sims > 0)
         noisy = np.broadcast_to(np.asarray(noise, np.bool_), (self.B,)) & (sims > 0)
-        if self.cfg.dirichlet_eps > 0 and noisy.any():
+        if self.gumbel:
+            self._start_gumbel(sims, noisy)
+        elif self.cfg.dirichlet_eps > 0 and noisy.any():
             self._add_noise(np.flatnonzero(noisy), roots)
         done = np.zeros(self.B, np.int64)
         cfg = self.cfg
         vloss = cfg.virtual_loss if self.L > 1 else 0.0
         while (remaining := sims - done).max() > 0:
-            select_leaves(*self.arrays, remaining, self.L, cfg.c_puct, cfg.fpu_reduction, cfg.fpu_root_reduction,
-                          vloss, self.path_nodes, self.path_actions, self.depth, self.status)
+            if self.gumbel:
+                gumbel.select_leaves_gumbel(
+                    *self.arrays, remaining, self.root_gumbel, self.considered, self.root_new, self.visit_targets,
+                    cfg.c_visit, cfg.c_scale, self.path_nodes, self.path_actions, self.depth, self.status)
+            else:
+                select_leaves(*self.arrays, remaining, self.L, cfg.c_puct, cfg.fpu_reduction,
+                              cfg.fpu_root_reduction, vloss, self.path_nodes, self.path_actions, self.depth,
+                              self.status)
             self._evaluate_leaves(roots)
             backup(self.child_w, self.value, self.L, vloss, self.path_nodes, self.path_actions, self.depth,
                    self.status)
@@ -326,6 +335,23 @@ class Search:
         self.eval_calls += 1
         return np.where(masks, priors, -1.0).astype(np.float32), np.asarray(values, np.float32)
 
+    def _start_gumbel(self, sims: np.ndarray, noisy: np.ndarray) -> None:
+        """A move's Gumbel search begins in the games with ``sims > 0``: their draw (where ``noisy``), considered
+        actions, halving schedule over ``sims[g]``, and no new root visits yet."""
+        games = np.flatnonzero(sims > 0)
+        if games.size == 0:
+            return
+        scale = self.cfg.gumbel_scale
+        draw, considered, m = gumbel.draw_root(self.prior[games, 0], noisy[games], scale, self.cfg.max_considered,
+                                               self.rng)
+        self.root_gumbel[games], self.considered[games] = draw, considered
+        self.root_new[games] = 0
+        targets = gumbel.visit_targets(m, sims[games])
+        if self.visit_targets.shape[1] < targets.shape[1]:
+            self.visit_targets = np.zeros((self.B, targets.shape[1]), np.int32)
+        self.visit_targets[games] = 0
+        self.visit_targets[games, : targets.shape[1]] = targets
+
     def _add_noise(self, games: np.ndarray, roots: GameBatch) -> None:
         """Mix Dir(alpha) noise over the legal moves into the root priors of ``games`` (root only, once per move)."""
         p = self.prior[games, 0].astype(np.float64)
@@ -350,6 +376,20 @@ class Search:
         g = np.arange(self.B)
         n = self.child_n[g, 0, actions]
         return np.where(n > 0, self.child_w[g, 0, actions] / np.maximum(n, 1), 0.0)
+
+    def gumbel_results(self) -> tuple[np.ndarray, np.ndarray]:
+        """Gumbel search only: ``(policy, actions)`` of the last :meth:`run` at every root. ``policy`` float32
+        ``(B, A)``: softmax(logits + sigma(completed Q)) over the searchable actions, 0 elsewhere (the policy
+        target); ``actions`` int64 ``(B,)``: the considered action with the most new visits, ties to the highest
+        Gumbel + logits + sigma (the move to play). Empty trees and finished roots: zeros and -1."""
+        if not self.gumbel:
+            raise ValueError("gumbel_results needs a search built with SearchConfig.search='gumbel'")
+        policy = np.zeros((self.B, self.A), np.float64)
+        actions = np.full(self.B, -1, np.int64)
+        gumbel.root_results(self.child_n, self.child_w, self.prior, self.value, self.expanded, self.terminal,
+                            self.size, self.root_gumbel, self.considered, self.root_new, self.cfg.c_visit,
+                            self.cfg.c_scale, policy, actions)
+        return policy.astype(np.float32), actions
 
     def root_priors(self) -> np.ndarray:
         """float32 ``(B, A)``: root priors as searched (noise included), 0 on illegal actions."""
@@ -419,6 +459,18 @@ def choose_moves(counts: np.ndarray, sample: np.ndarray, rng: np.random.Generato
     u = rng.random(len(counts)) * cdf[:, -1]
     drawn = np.minimum((cdf <= u[:, None]).sum(axis=1), counts.shape[1] - 1)
     return np.where(sample, drawn, best)
+
+
+def play_moves(search: Search, roots: GameBatch, simulations: np.ndarray | int, temp_moves: int,
+               rng: np.random.Generator) -> list[int]:
+    """Search ``roots`` for play and return the moves: PUCT without noise, then :func:`played_moves`; Gumbel with
+    a Gumbel draw in the games whose move number is below ``temp_moves`` (varied openings) and none elsewhere,
+    then the searched action (:meth:`Search.gumbel_results`)."""
+    if search.gumbel:
+        search.run(roots, simulations, noise=roots.move_count < temp_moves)
+        return [int(a) for a in search.gumbel_results()[1]]
+    search.run(roots, simulations, noise=False)
+    return played_moves(search.visit_counts(), roots.move_count, temp_moves, rng)
 
 
 def played_moves(counts: np.ndarray, move_numbers: np.ndarray, temp_moves: int, rng: np.random.Generator

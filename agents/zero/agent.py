@@ -26,7 +26,7 @@ from agents.nets import NetConfig, build_net
 from agents.protocol import Accelerable, Described, Searcher, SelfPlayer
 from agents.search.evaluator import NetEvaluator
 from agents.search.game import Game, State
-from agents.search.mcts import Search, played_moves
+from agents.search.mcts import Search, play_moves
 from agents.zero.config import ZeroConfig
 from agents.zero.gating import net_match
 from agents.zero.learner import Learner
@@ -152,8 +152,10 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         return {
             "net": f"{self.net_cfg.kind} b{blocks}c{channels} ({self.net_source}): {count_params(self.net) / 1e6:.2f} "
                    f"M params, {macs / 1e6:.1f} M MACs per position",
-            "self-play": f"{cfg.games} games x {cfg.simulations} simulations, collects of {cfg.moves_per_collect} "
-                         f"moves ({cfg.games * cfg.moves_per_collect:,} positions)",
+            "self-play": f"{cfg.games} games x {cfg.simulations} simulations"
+                         + (" (Gumbel search)" if cfg.search == "gumbel" else "")
+                         + f", collects of {cfg.moves_per_collect} moves ({cfg.games * cfg.moves_per_collect:,} "
+                           "positions)",
             "training": f"once finished games hold {self.min_replay:,} positions; {cfg.train_ratio:g} trained per "
                         "new one",
         }
@@ -382,16 +384,16 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         return int(self.rng.choice(self.num_actions, p=p / p.sum()))
 
     def select_moves(self, states: Sequence[State], simulations: int | None = None) -> list[int]:
-        """Searched moves (most visited, no noise) for several positions at once, one batched search."""
+        """Searched moves (no noise: PUCT's most visited, Gumbel's action) for several positions at once, one
+        batched search (:func:`agents.search.mcts.play_moves`)."""
         if self.game is None:
             raise ValueError("agent zero needs a game to search: call agent.attach(game) first")
         sims = simulations or self.cfg.simulations
         roots = self.game.batch_from_states(list(states))
-        cfg = self.cfg.search
+        cfg = self.cfg.search_config
         search = Search(cfg, len(states), self.num_actions, self.evaluator, self.rng,
-                        leaves_per_game=cfg.play_leaves, max_simulations=sims)
-        search.run(roots, sims, noise=False)
-        return played_moves(search.visit_counts(), roots.move_count, cfg.play_temp_moves, self.rng)
+                        leaves_per_game=cfg.leaves_in_play, max_simulations=sims)
+        return play_moves(search, roots, sims, cfg.play_temp_moves, self.rng)
 
     def select_move(self, state: State) -> int:
         """The Player seam: the searched move for ``state`` (left unchanged), with tree reuse.
@@ -402,16 +404,15 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         """
         if self.game is None:
             raise ValueError("agent zero needs a game to search: call agent.attach(game) first")
-        cfg = self.cfg.search
+        cfg = self.cfg.search_config
         sims = cfg.simulations
         reused = self._play_tree is not None and cfg.tree_reuse and self._advance_play_tree(state)
         if not reused:
             self._play_tree = Search(cfg, 1, self.num_actions, self.evaluator, self.rng,
-                                     leaves_per_game=cfg.play_leaves, max_simulations=sims)
+                                     leaves_per_game=cfg.leaves_in_play, max_simulations=sims)
         search = self._play_tree
         root = self.game.batch_from_states([state])
-        search.run(root, sims, noise=False)
-        action = played_moves(search.visit_counts(), root.move_count, cfg.play_temp_moves, self.rng)[0]
+        action = play_moves(search, root, sims, cfg.play_temp_moves, self.rng)[0]
         self._play_root, self._play_action = state.copy(), action
         self.reused_searches += int(reused)
         return action

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.search.config import SearchConfig
+from agents.search.config import SEARCHES, SearchConfig
 
 OPTIMIZERS = ("sgd", "adam")
 
 
 @dataclass(frozen=True)
 class ZeroConfig:
-    """AlphaZero: batched PUCT self-play with a dual-head net, trained on (planes, visit distribution, outcome)."""
+    """AlphaZero: batched search self-play (PUCT, or Gumbel AlphaZero with ``search=gumbel``) with a dual-head net,
+    trained on (planes, policy target, outcome): the root visit distribution (PUCT) or the completed-Q improved
+    policy (Gumbel)."""
 
     name: str = "zero"
     """Agent name (``agent=zero``)."""
@@ -26,9 +28,17 @@ class ZeroConfig:
     """Self-play move cap as a multiple of the board's points (N*N); a capped game is scored by area."""
     temperature_moves: int = 10
     """The first this many moves of each game are sampled in proportion to visit counts; later ones take the most
-    visited move."""
+    visited move. PUCT only: with ``search=gumbel`` every self-play move is the Gumbel search's action (its Gumbel
+    draw samples the move)."""
 
-    # -- search (what the search reads: :attr:`search`) ------------------------------------------------------------
+    # -- search (what the search reads: :attr:`search_config`) -----------------------------------------------------
+    search: str = "puct"
+    """``puct`` (AlphaZero) or ``gumbel`` (Gumbel AlphaZero, Danihelka et al. 2022, as mctx's
+    ``gumbel_muzero_policy``): Gumbel-top-k root actions (``max_considered``) and sequential halving over the
+    move's simulations; the move is the halving's survivor (no temperature sampling) and the policy target is
+    softmax(logits + sigma(completed Q)), which keeps improving the policy with few simulations (2-16). Gumbel
+    takes ``leaves_per_game`` 1, selects one leaf per step in play too (``play_leaves`` unused) and applies no
+    Dirichlet noise: the Gumbel draw (``gumbel_scale``) is its exploration."""
     simulations: int = 64
     """New simulations per move (self-play and play); each evaluates one leaf unless it hits a finished position."""
     leaves_per_game: int = 1
@@ -48,7 +58,8 @@ class ZeroConfig:
     dirichlet_alpha: float = 0.03
     """Root Dirichlet noise concentration for a 19x19 board; scaled by 361 / (N*N) for other sizes (go9: 0.134)."""
     dirichlet_eps: float = 0.25
-    """Share of the root prior replaced by noise in self-play (0: no noise). Never applied below the root."""
+    """Share of the root prior replaced by noise in self-play (0: no noise). Never applied below the root. PUCT
+    only (Gumbel explores by its Gumbel draw)."""
     sensible_moves: bool = True
     """Search only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, and no pass while
     another move is left unless the opponent has just passed), in self-play and in play. Off: every legal move,
@@ -57,7 +68,18 @@ class ZeroConfig:
     """Keep the subtree of the move played as the next move's tree (self-play)."""
     play_temp_moves: int = 0
     """In play (``select_move(s)``: arena, GTP, evaluation), the first this many moves of a game are drawn in
-    proportion to the root visits instead of the most visited (a match's ``@temp_moves=N``); 0: never."""
+    proportion to the root visits instead of the most visited (a match's ``@temp_moves=N``); 0: never. With
+    ``search=gumbel`` those moves are searched with a Gumbel draw instead."""
+    gumbel_scale: float = 1.0
+    """Gumbel only: scale of the Gumbel(0, 1) draw added to the root logits in self-play (0: deterministic
+    self-play) and in the first moves of matches against the previous best and of ``play_temp_moves``; other
+    moves of play and evaluation search without it."""
+    max_considered: int = 16
+    """Gumbel only: root actions sampled (Gumbel-top-k) into sequential halving, at most the searchable ones; >= 2."""
+    c_visit: float = 50.0
+    """Gumbel only: ``sigma(q) = (c_visit + max visits) * c_scale * q``, q the completed Q rescaled to [0, 1]."""
+    c_scale: float = 1.0
+    """Gumbel only: the Q scale of ``sigma`` (mctx's ``value_scale``)."""
 
     # -- resignation and playout cap randomisation -----------------------------------------------------------------
     resign_threshold: float = -1.0
@@ -67,8 +89,8 @@ class ZeroConfig:
     resign_playthrough: float = 0.1
     """Share of self-play games that never resign, to measure how often resigning would have been wrong."""
     cheap_fraction: float = 0.0
-    """Playout cap randomisation (KataGo): share of moves searched with ``cheap_simulations``, without noise and
-    not used as policy targets (0 disables; KataGo uses 0.75)."""
+    """Playout cap randomisation (KataGo): share of moves searched with ``cheap_simulations``, without noise (PUCT;
+    Gumbel keeps its draw, which picks the move) and not used as policy targets (0 disables; KataGo uses 0.75)."""
     cheap_simulations: int = 16
     """Simulations of a cheap move under playout cap randomisation."""
 
@@ -111,6 +133,15 @@ class ZeroConfig:
     channels), or ``auto``: by board size, resnet b2c32 up to 5x5, b4c64 up to 7x7, b6c64 above."""
 
     def __post_init__(self) -> None:
+        if self.search not in SEARCHES:
+            raise ValueError(f"agent.search must be one of {', '.join(SEARCHES)}, got {self.search!r}")
+        if self.search == "gumbel" and self.leaves_per_game > 1:
+            raise ValueError("agent.leaves_per_game > 1 is not supported with agent.search=gumbel")
+        if self.max_considered < 2:
+            raise ValueError(f"agent.max_considered must be >= 2 (valid: 2 and up), got {self.max_considered}")
+        for name in ("gumbel_scale", "c_visit", "c_scale"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"agent.{name} must be >= 0, got {getattr(self, name)}")
         positive = ("games", "moves_per_collect", "simulations", "leaves_per_game", "play_leaves", "cheap_simulations",
                     "replay_size", "batch_size")
         for name in positive:
@@ -129,7 +160,7 @@ class ZeroConfig:
             raise ValueError("ZeroConfig: min_replay and train_ratio must be >= 0, lr and max_moves_factor > 0")
         if self.temperature_moves < 0 or self.weight_decay < 0 or self.value_weight < 0:
             raise ValueError("ZeroConfig: temperature_moves, weight_decay and value_weight must be >= 0")
-        self.search  # noqa: B018  (SearchConfig checks the search settings: c_puct, noise, virtual loss)
+        self.search_config  # noqa: B018  (SearchConfig checks the search settings: c_puct, noise, virtual loss)
 
     @property
     def steps_per_collect(self) -> int:
@@ -142,11 +173,12 @@ class ZeroConfig:
         return max(self.simulations, self.cheap_simulations if self.cheap_fraction > 0 else 0)
 
     @property
-    def search(self) -> SearchConfig:
+    def search_config(self) -> SearchConfig:
         """The search's settings, from this config's search fields (same names, same values)."""
-        return SearchConfig(simulations=self.simulations, leaves_per_game=self.leaves_per_game,
+        return SearchConfig(search=self.search, simulations=self.simulations, leaves_per_game=self.leaves_per_game,
                             play_leaves=self.play_leaves, virtual_loss=self.virtual_loss, c_puct=self.c_puct,
                             fpu_reduction=self.fpu_reduction, fpu_root_reduction=self.fpu_root_reduction,
                             dirichlet_alpha=self.dirichlet_alpha, dirichlet_eps=self.dirichlet_eps,
                             sensible_moves=self.sensible_moves, tree_reuse=self.tree_reuse,
-                            play_temp_moves=self.play_temp_moves)
+                            play_temp_moves=self.play_temp_moves, gumbel_scale=self.gumbel_scale,
+                            max_considered=self.max_considered, c_visit=self.c_visit, c_scale=self.c_scale)

@@ -8,7 +8,9 @@ score. AlphaZero dropped the gate (continuous update: self-play always uses the 
 ones, so at every ply half the games are A's to move and half B's. Each ply runs one batched search per side (rows
 of the other side get no simulations), then plays every game's move at once; both trees keep the played subtree.
 The first ``sample_moves`` moves of each game are sampled in proportion to visit counts (otherwise two
-deterministic searches would replay the same two games), later ones take the most visited move. No noise.
+deterministic searches would replay the same two games), later ones take the most visited move. No noise. With
+``cfg.search == "gumbel"`` the first moves are searched with a Gumbel draw instead and every move is the search's
+action.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def net_match(game: Game, cfg: ZeroConfig, a: Evaluator, b: Evaluator, games: in
     cap = max_moves or int(cfg.max_moves_factor * game.board_size**2)
     batch = game.new_batch(games, max_moves=cap)
     a_black = np.arange(games) % 2 == 0
-    search_cfg = cfg.search
-    searches = [Search(search_cfg, games, game.num_actions, ev, rng, leaves_per_game=search_cfg.play_leaves,
+    search_cfg = cfg.search_config
+    searches = [Search(search_cfg, games, game.num_actions, ev, rng, leaves_per_game=search_cfg.leaves_in_play,
                        max_simulations=sims) for ev in (a, b)]
     ply = 0
     while not batch.done.all():
@@ -60,8 +62,12 @@ def net_match(game: Game, cfg: ZeroConfig, a: Evaluator, b: Evaluator, games: in
             wanted = rows & live
             if not wanted.any():
                 continue
-            search.run(batch, np.where(wanted, sims, 0), noise=False)
-            chosen = choose_moves(search.visit_counts(), np.full(games, ply < sample_moves), rng)
+            if search.gumbel:
+                search.run(batch, np.where(wanted, sims, 0), noise=ply < sample_moves)
+                chosen = search.gumbel_results()[1]
+            else:
+                search.run(batch, np.where(wanted, sims, 0), noise=False)
+                chosen = choose_moves(search.visit_counts(), np.full(games, ply < sample_moves), rng)
             actions[wanted] = chosen[wanted]
         batch.play(actions)
         for search in searches:

@@ -1,12 +1,16 @@
 """Self-play: B games at once, one batched search per move across all of them, finished games as data.
 
 Each move: (playout cap randomisation picks full or cheap searches) -> ``Search.run`` over all B games ->
-visit distribution -> move by temperature (sampled for the first ``temperature_moves`` moves, else the most
-visited) -> resignation check -> record the position of every full search -> play -> reuse the subtree.
-A game that ends is turned into a :class:`FinishedGame` and restarts at once, so the batch stays full.
+policy target and move -> resignation check -> record the position of every full search -> play -> reuse the
+subtree. A game that ends is turned into a :class:`FinishedGame` and restarts at once, so the batch stays full.
 
-Targets: the policy target of a position is its root visit distribution; its value target ``z`` is the game's
-outcome from the view of the player to move there (+1 won, -1 lost, 0 draw).
+PUCT (``cfg.search == "puct"``): Dirichlet noise on full searches; the policy target is the root visit
+distribution and the move is drawn by visit counts for the first ``temperature_moves`` moves, else the most
+visited. Gumbel: every search draws its Gumbel noise (``gumbel_scale``); the policy target is softmax(logits +
+sigma(completed Q)) and the move is the search's action (``Search.gumbel_results``), with no temperature.
+
+The value target ``z`` of a position is the game's outcome from the view of the player to move there (+1 won,
+-1 lost, 0 draw).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ class FinishedGame:
     planes: np.ndarray
     """uint8 ``(T, ceil(C*H*W / 8))``: bit-packed feature planes of the recorded positions (``np.packbits``)."""
     policy: np.ndarray
-    """float32 ``(T, A)``: root visit distributions (the policy targets)."""
+    """float32 ``(T, A)``: the policy targets (root visit distributions, or Gumbel's improved policies)."""
     z: np.ndarray
     """int8 ``(T,)``: outcome from the view of the player to move in each recorded position."""
     actions: list[int]
@@ -67,7 +71,7 @@ class SelfPlay:
         self.B = cfg.games
         cap = max(1, int(round(cfg.max_moves_factor * game.board_size**2)))
         self.games = game.new_batch(self.B, max_moves=cap)
-        search = cfg.search
+        search = cfg.search_config
         self.search = Search(search, self.B, game.num_actions, evaluator, rng, search.leaves_per_game,
                              max_simulations=cfg.max_simulations)
         self.positions = 0
@@ -134,10 +138,14 @@ class SelfPlay:
         sims = np.where(full, cfg.simulations, cfg.cheap_simulations)
         packed = np.packbits(games.features().reshape(self.B, -1) > 0.5, axis=1)
         to_play = games.to_play.copy()
-        self.search.run(games, sims, noise=full)
-        counts = self.search.visit_counts()
-        policy = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-        actions = choose_moves(counts, games.move_count < cfg.temperature_moves, self.rng)
+        if self.search.gumbel:
+            self.search.run(games, sims, noise=True)
+            policy, actions = self.search.gumbel_results()
+        else:
+            self.search.run(games, sims, noise=full)
+            counts = self.search.visit_counts()
+            policy = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+            actions = choose_moves(counts, games.move_count < cfg.temperature_moves, self.rng)
         resign = self._resignations(actions, to_play)
         for g in range(self.B):
             t = self.trajectories[g]

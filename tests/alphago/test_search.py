@@ -42,7 +42,7 @@ def roots() -> tuple[GoGame, object]:
 
 def searched(hook, sims: int = 48) -> Search:
     game, batch = roots()
-    cfg = AlphaGoConfig(simulations=sims, play_leaves=4, c_puct=1.5, fpu_reduction=0.25, virtual_loss=1.0).search
+    cfg = AlphaGoConfig(simulations=sims, play_leaves=4, c_puct=1.5, fpu_reduction=0.25, virtual_loss=1.0).search_config
     search = Search(cfg, batch.num_games, game.num_actions, FunctionEvaluator(heuristic), np.random.default_rng(0),
                     leaves_per_game=4, max_simulations=sims)
     search.leaf_values = hook

@@ -25,23 +25,26 @@ FIELDS = [f.name for f in dataclasses.fields(SearchConfig)]
 def test_every_search_field_round_trips_from_zero_config() -> None:
     changed = dict(simulations=33, leaves_per_game=3, play_leaves=5, virtual_loss=0.5, c_puct=2.25,
                    fpu_reduction=0.1, fpu_root_reduction=0.05, dirichlet_alpha=0.3, dirichlet_eps=0.4,
-                   sensible_moves=False, tree_reuse=False, play_temp_moves=4)
-    assert set(changed) == set(FIELDS)
+                   sensible_moves=False, tree_reuse=False, play_temp_moves=4, gumbel_scale=0.5, max_considered=8,
+                   c_visit=20.0, c_scale=0.1)
+    assert set(changed) | {"search"} == set(FIELDS)
     zero = ZeroConfig(**changed)
-    assert zero.search == SearchConfig(**changed)
-    assert ZeroConfig().search == SearchConfig()  # same defaults
+    assert zero.search_config == SearchConfig(**changed)
+    gumbel = dict(changed, search="gumbel", leaves_per_game=1)
+    assert ZeroConfig(**gumbel).search_config == SearchConfig(**gumbel)
+    assert ZeroConfig().search_config == SearchConfig()  # same defaults
     zero_fields = {f.name for f in dataclasses.fields(ZeroConfig)}
-    assert set(FIELDS) <= zero_fields and "search" not in zero_fields  # the Hydra keys stay flat
+    assert set(FIELDS) <= zero_fields and "search_config" not in zero_fields  # the Hydra keys stay flat
 
 
 def test_alphago_config_gives_a_noiseless_play_search() -> None:
     cfg = AlphaGoConfig(simulations=40, play_leaves=3, virtual_loss=0.75, c_puct=2.0, fpu_reduction=0.2)
-    search = cfg.search
-    assert isinstance(search, SearchConfig)
+    search = cfg.search_config
+    assert isinstance(search, SearchConfig) and search.search == "puct"
     assert (search.simulations, search.play_leaves, search.leaves_per_game) == (40, 3, 3)
     assert (search.virtual_loss, search.c_puct, search.fpu_reduction) == (0.75, 2.0, 0.2)
     assert search.fpu_root_reduction == 0.0 and search.dirichlet_eps == 0.0 and search.sensible_moves
-    assert "search" not in {f.name for f in dataclasses.fields(AlphaGoConfig)}
+    assert not {"search", "search_config"} & {f.name for f in dataclasses.fields(AlphaGoConfig)}  # PUCT only
 
 
 def test_search_config_rejects_bad_values() -> None:
@@ -85,5 +88,5 @@ def test_alphago_searches_without_building_a_zero_config(monkeypatch: pytest.Mon
 def test_self_play_sizes_its_tree_for_cheap_and_full_moves() -> None:
     cfg = ZeroConfig(games=2, simulations=8, cheap_fraction=0.5, cheap_simulations=32, leaves_per_game=2)
     selfplay = SelfPlay(cfg, GoGame(5, komi=0.5), UniformEvaluator(), np.random.default_rng(0))
-    assert selfplay.search.cfg == cfg.search
+    assert selfplay.search.cfg == cfg.search_config
     assert selfplay.search.keep_limit == 32 + 2 + 1

@@ -30,7 +30,8 @@ command with one line naming it and what is valid):
 
 Options: ``SPEC@key=value[,key=value]`` sets agent settings of a checkpoint (``sims=N`` is short for
 ``simulations=N``; ``temp_moves=N`` makes a searching agent draw its first N moves of a game in proportion to
-the visits, off by default) or ``c=`` (the exploration constant) of ``mcts:N``; ``NAME=SPEC`` gives the player a display
+the visits, off by default; ``search=gumbel`` or ``search=puct`` picks a zero agent's search) or ``c=`` (the
+exploration constant) of ``mcts:N``; ``NAME=SPEC`` gives the player a display
 name (defaults: the spec for bots and engines, ``AGENT:RUN`` for checkpoints). Names identify players in the
 ladder: a name must always stand for the same spec there.
 
