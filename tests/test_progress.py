@@ -94,9 +94,13 @@ def test_status_shows_before_the_metric_until_the_next_update(capsys) -> None:
 def test_heartbeat_thread_prints_between_updates(capsys) -> None:
     import time
 
+    printed: list[str] = []
+    deadline = time.monotonic() + 30
     with ProgressBar(1000, 0, True, log_interval=0.05):
-        time.sleep(0.3)
-    assert len(plain_lines(capsys.readouterr().err)) >= 3
+        while len(printed) < 3 and time.monotonic() < deadline:  # waits on the lines, not on a fixed sleep
+            printed += plain_lines(capsys.readouterr().err)
+            time.sleep(0.01)
+    assert len(printed) >= 3, "the heartbeat printed fewer than 3 lines in 30 s with no update"
 
 
 def test_lines_are_spaced_by_the_interval(capsys) -> None:
