@@ -126,8 +126,9 @@ class SelfPlayer(Protocol):
     the window's size and the training settings to agree on the number of gradient steps.
 
     A finished game (``batch.games`` of ``collect``, :attr:`recent_games`, what :meth:`add_games` takes) has
-    ``planes``, ``policy`` and ``z`` (its recorded positions, as :meth:`add_positions` takes them), ``actions``
-    (every move, black first), ``winner`` (+1 black, -1 white, 0 draw) and ``resigned``.
+    ``planes``, ``policy`` and ``z`` (its recorded positions, as :meth:`add_positions` takes them), ``ownership``
+    and ``score`` (their auxiliary targets, or None), ``actions`` (every move, black first), ``winner`` (+1 black,
+    -1 white, 0 draw) and ``resigned``.
     """
 
     games_played: int
@@ -177,10 +178,13 @@ class SelfPlayer(Protocol):
         positions added (what ``batch.new_positions`` counts)."""
         ...
 
-    def add_positions(self, planes: np.ndarray, policy: np.ndarray, z: np.ndarray, games: int = 0) -> None:
+    def add_positions(self, planes: np.ndarray, policy: np.ndarray, z: np.ndarray, games: int = 0,
+                      ownership: np.ndarray | None = None, score: np.ndarray | None = None) -> None:
         """Put stored positions back into the window, as a game's arrays hold them: bit-packed planes uint8
-        ``(n, bytes)``, visit distributions float16 ``(n, A)``, outcomes int8 ``(n,)``. ``games`` is the number of
-        finished games they came from (counted in :attr:`games_played`); :attr:`recent_games` is left alone."""
+        ``(n, bytes)``, visit distributions float16 ``(n, A)``, outcomes int8 ``(n,)``, and, where the games had
+        auxiliary targets, their ownership int8 ``(n, N*N)`` and score ``(n,)`` (NaN: none). ``games`` is the
+        number of finished games they came from (counted in :attr:`games_played`); :attr:`recent_games` is left
+        alone."""
         ...
 
     def restart_selfplay(self) -> None:

@@ -225,6 +225,7 @@ PROBE_ALLOWLIST = {
     ("zoo/run/config.py", "cfg"): "a config dataclass's fields, by name",
     ("zoo/run/logging.py", "value"): "a metric value: numpy and torch scalars have .item()",
     ("zoo/run/loop.py", "cfg.agent"): "the agent's config dataclass (not the agent): vectorised ones set num_envs",
+    ("zoo/run/loop.py", "self.env.unwrapped"): "the env's game: only Go envs carry one",
     ("zoo/scale/ray_selfplay.py", "self"): "stop_workers may run before __init__ made the workers",
     ("zoo/scale/ray_selfplay.py", "self.env.unwrapped"): "the env's game: only Go envs carry one",
     ("zoo/scale/ray_selfplay.py", "self.ray.exceptions"): "ActorUnavailableError exists in newer Ray versions only",

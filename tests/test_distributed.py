@@ -87,6 +87,24 @@ def test_a_shard_round_trips_and_leaves_no_temp_file(tmp_path: Path) -> None:
     assert shard["moves"].tolist() == [5, 7] and shard["meta"].tolist() == [40, 1, 64]
 
 
+def test_a_shard_keeps_the_auxiliary_targets_of_its_games(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+
+    def game(n: int, counted: bool) -> FinishedGame:
+        owners = rng.integers(-1, 2, (n, 25)).astype(np.int8) if counted else None
+        score = rng.integers(-20, 20, n).astype(np.float32) + 0.5 if counted else None
+        return FinishedGame(rng.integers(0, 255, (n, 7), dtype=np.uint8), rng.random((n, 26)).astype(np.float32),
+                            rng.choice([-1, 1], n).astype(np.int8), list(range(n)), 1, not counted, None, owners, score)
+
+    games = [game(3, True), game(2, False), game(4, True)]  # the second resigned: no targets
+    shard = read_shard(write_shard(tmp_path, 0, 0, 9, games))
+    np.testing.assert_array_equal(shard["ownership"][:3], games[0].ownership)
+    np.testing.assert_array_equal(shard["ownership"][5:], games[2].ownership)
+    assert shard["score"].dtype == np.float16 and np.isnan(shard["score"][3:5]).all()
+    np.testing.assert_array_equal(shard["score"][5:], games[2].score)
+    assert "ownership" not in read_shard(write_shard(tmp_path, 9, 0, 9, [game(2, False)]))
+
+
 # -- runs on a local Ray instance (slow: Ray and the workers take seconds to start) -------------------------------
 
 

@@ -141,6 +141,18 @@ def test_zero_resumed_after_kill_9_equals_the_uninterrupted_run(tmp_path: Path) 
     assert final["agent"]["learner"]["steps"] > at_t1["learner"]["steps"] and final["agent"]["games_played"] > 0
 
 
+@pytest.mark.slow
+def test_zero_with_katago_heads_resumed_after_kill_9_equals_the_uninterrupted_run(tmp_path: Path) -> None:
+    """The same with the auxiliary targets, the score utility and global pooling on: their replay targets, heads
+    and optimizer state come back exactly too."""
+    katago = ("agent.ownership_weight=1.5", "agent.score_weight=0.02", "agent.score_utility=0.2", "net=resnet",
+              "net.preset=b2c32", "net.global_pool=true")
+    resumed_from, final = _check_resume_is_exact(tmp_path, (*ZERO, *katago))
+    replay = resumed_from["agent"]["replay"]
+    assert "ownership" in replay and not np.isnan(np.asarray(replay["score"], np.float32)).all()
+    assert final["agent"]["learner"]["steps"] > resumed_from["agent"]["learner"]["steps"]
+
+
 def test_dqn_resumed_after_kill_9_equals_the_uninterrupted_run(tmp_path: Path) -> None:
     resumed_from, final = _check_resume_is_exact(tmp_path, DQN)
     assert resumed_from["agent"]["replay"]["size"] == 200 and resumed_from["agent"]["grad_steps"] > 0, (

@@ -1,6 +1,7 @@
-"""Trunks: planes (B, C_in, H, W) -> features, stride 1 throughout (boards are 5x5..19x19; no pooling).
+"""Trunks: planes (B, C_in, H, W) -> features, stride 1 throughout (boards are 5x5..19x19; no spatial pooling).
 
-- :class:`ResNet`: conv stem, then B residual blocks of two 3x3 convs with a shortcut (AlphaGo Zero).
+- :class:`ResNet`: conv stem, then B residual blocks of two 3x3 convs with a shortcut (AlphaGo Zero); with
+  ``global_pool`` every third block from the second is a :class:`GlobalPoolBlock` (KataGo).
 - :class:`MobileNet`: conv stem, then B inverted residual blocks (1x1 expand, 3x3 depthwise, 1x1 linear
   project, shortcut; MobileNetV2), optionally with squeeze-excitation (MobileNetV3).
 - :class:`DenseNet`: conv stem, then B dense blocks (BN-ReLU-conv layers concatenating k channels each) joined by
@@ -13,6 +14,8 @@ what pruning reports and compression errors refer to.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -43,6 +46,64 @@ class ResidualBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, C, H, W) -> (B, C, H, W)."""
         return self.relu(x + self.conv2(self.conv1(x)))
+
+
+POOL_CENTRE, POOL_SCALE = 9.0, 10.0
+"""The board-size feature of global pooling: ``b = (sqrt(area) - POOL_CENTRE) / POOL_SCALE``. KataGo uses
+``(sqrt(area) - 14) / 10`` for its 9x9..19x19 boards (b from -0.5 to 0.5); the suite's boards run from 5x5, and its
+main board is 9x9, so the centre moves to 9 and the spread per line is kept: b = -0.4 on 5x5, 0 on 9x9, 1 on 19x19."""
+
+
+def size_feature(x: torch.Tensor) -> float:
+    """``b`` of :data:`POOL_CENTRE` for feature maps ``x (B, C, H, W)`` (every board of a batch has one size)."""
+    return (math.sqrt(x.shape[-2] * x.shape[-1]) - POOL_CENTRE) / POOL_SCALE
+
+
+def global_pool(x: torch.Tensor) -> torch.Tensor:
+    """KataGo's global pooling of ``x (B, C, H, W)`` -> ``(B, 3C)``: the mean over the board, the mean times the
+    size feature ``b`` (:func:`size_feature`), and the max over the board."""
+    mean = x.mean(dim=(2, 3))
+    return torch.cat([mean, mean * size_feature(x), x.amax(dim=(2, 3))], dim=1)
+
+
+def value_pool(x: torch.Tensor) -> torch.Tensor:
+    """KataGo's value-head pooling of ``x (B, C, H, W)`` -> ``(B, 3C)``: the mean, the mean times ``b`` and the mean
+    times ``b*b - 0.1`` (no max: a value should not hang on one point)."""
+    mean, b = x.mean(dim=(2, 3)), size_feature(x)
+    return torch.cat([mean, mean * b, mean * (b * b - 0.1)], dim=1)
+
+
+class GlobalPoolBlock(nn.Module):
+    """A residual block with KataGo's global pooling bias (post-activation, like :class:`ResidualBlock`):
+
+        r = norm(conv3x3(x))                       C -> C
+        g = relu(norm(conv3x3(x)))                 C -> G pooled channels
+        r = relu(r + linear(global_pool(g)))       a bias per channel from the whole board (3G -> C)
+        out = relu(x + norm(conv3x3(r)))           C -> C
+
+    so every point sees board-wide facts (who is ahead, how many points are settled, a ko somewhere) in one block.
+    Channel slicing (``agents.nets.slicing``) leaves these blocks alone.
+    """
+
+    def __init__(self, channels: int, pooled: int, norm: str, groups: int) -> None:
+        super().__init__()
+        self.conv1 = conv_norm_act(channels, channels, 3, norm, groups, act=False)
+        self.pooled = conv_norm_act(channels, pooled, 3, norm, groups)
+        self.bias = nn.Linear(3 * pooled, channels)
+        self.conv2 = conv_norm_act(channels, channels, 3, norm, groups, act=False)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, C, H, W) -> (B, C, H, W), any H, W."""
+        bias = self.bias(global_pool(self.pooled(x)))
+        r = self.relu(self.conv1(x) + bias[:, :, None, None])
+        return self.relu(x + self.conv2(r))
+
+
+def is_pool_block(index: int) -> bool:
+    """Whether block ``index`` of a ``global_pool`` ResNet is a :class:`GlobalPoolBlock`: every third from the
+    second (1, 4, 7, ...)."""
+    return index % 3 == 1
 
 
 class SqueezeExcite(nn.Module):
@@ -102,7 +163,8 @@ class Transition(nn.Sequential):
 
 
 class ResNet(nn.Module):
-    """Residual tower: stem conv3x3 (C_in -> C) + B :class:`ResidualBlock`; (B, C_in, H, W) -> (B, C, H, W)."""
+    """Residual tower: stem conv3x3 (C_in -> C) + B :class:`ResidualBlock` (with ``cfg.global_pool``, blocks
+    1, 4, 7, ... are :class:`GlobalPoolBlock`); (B, C_in, H, W) -> (B, C, H, W)."""
 
     spatial = True
 
@@ -110,7 +172,9 @@ class ResNet(nn.Module):
         super().__init__()
         blocks, channels = cfg.size()
         self.stem = conv_norm_act(in_channels, channels, 3, cfg.norm, cfg.groups)
-        self.blocks = nn.Sequential(*(ResidualBlock(channels, cfg.norm, cfg.groups) for _ in range(blocks)))
+        self.blocks = nn.Sequential(*(
+            GlobalPoolBlock(channels, cfg.pool_channels, cfg.norm, cfg.groups) if cfg.global_pool and is_pool_block(i)
+            else ResidualBlock(channels, cfg.norm, cfg.groups) for i in range(blocks)))
         self.out_channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

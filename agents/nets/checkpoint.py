@@ -3,7 +3,9 @@
 Layout (``FORMAT`` 1)::
 
     {"format": 1, "net": {NetConfig fields}, "in_channels": int, "board_size": int, "n_actions": int,
-     "heads": "dual" | "policy" | "value", "hidden": [int, ...], "state_dict": {...}}
+     "heads": "dual" | "policy" | "value", "aux": [str, ...], "hidden": [int, ...], "state_dict": {...}}
+
+``"aux"`` (optional, ``[]`` when absent): the auxiliary heads (``agents.nets.AUX_HEADS``) the net carries.
 
 ``"hidden"`` (optional, ``[int, ...]``): the width of each block's hidden channels (``agents.nets.slicing``); when
 channel slicing narrowed them, the net is built from its config, narrowed to these widths, then loaded.
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from agents.nets.config import NetConfig
+from agents.nets.config import AUX_HEADS, NetConfig
 from agents.nets.heads import Net, build_net
 from agents.nets.slicing import hidden_widths, narrow_to
 
@@ -29,7 +32,7 @@ FORMAT = 1
 def net_checkpoint(net: Net) -> dict[str, Any]:
     """The checkpoint dict of ``net`` (see the module docstring)."""
     return {"format": FORMAT, "net": dataclasses.asdict(net.cfg), "in_channels": net.in_channels,
-            "board_size": net.board_size, "n_actions": net.n_actions, "heads": net.heads,
+            "board_size": net.board_size, "n_actions": net.n_actions, "heads": net.heads, "aux": list(net.aux),
             "hidden": hidden_widths(net), "state_dict": net.state_dict()}
 
 
@@ -46,11 +49,40 @@ def net_from_checkpoint(ckpt: dict[str, Any]) -> Net:
     if ckpt.get("format") != FORMAT:
         raise ValueError(f"net checkpoint format {ckpt.get('format')!r} is not supported; expected {FORMAT}")
     net = build_net(NetConfig(**ckpt["net"]), ckpt["in_channels"], ckpt["board_size"], ckpt["n_actions"],
-                    ckpt["heads"])
+                    ckpt["heads"], aux=ckpt.get("aux", ()))
     if "hidden" in ckpt and list(ckpt["hidden"]) != hidden_widths(net):
         narrow_to(net, [int(w) for w in ckpt["hidden"]])
     net.load_state_dict(ckpt["state_dict"])
     return net.eval()
+
+
+def saved_aux(state: Mapping[str, Any]) -> tuple[str, ...]:
+    """The auxiliary heads whose weights a net state dict holds (keys under ``ownership.`` / ``score.``)."""
+    return tuple(a for a in AUX_HEADS if any(k.startswith(a + ".") for k in state))
+
+
+def load_weights(net: Net, state: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Load a state dict into ``net`` across a change of auxiliary heads (a warm start of an older run with the
+    heads turned on, or off). Returns ``(fresh, dropped)``: the heads of ``net`` the state has no weights for,
+    which keep their initial weights, and the heads the state has weights for but ``net`` lacks, which are
+    ignored. Every other weight must match by name and shape: ``ValueError`` naming the first that does not."""
+    have = saved_aux(state)
+    fresh = [a for a in net.aux if a not in have]
+    dropped = [a for a in have if a not in net.aux]
+    kept = {k: torch.as_tensor(v) for k, v in state.items() if not k.startswith(tuple(a + "." for a in dropped))}
+    own = net.state_dict()
+    expected = {k for k in own if not k.startswith(tuple(a + "." for a in fresh))}
+    missing, unexpected = sorted(expected - set(kept)), sorted(set(kept) - set(own))
+    if missing or unexpected:
+        what = f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}"
+        raise ValueError(f"net weights do not fit this net ({what}; {len(missing)} missing, {len(unexpected)} "
+                         "unexpected)")
+    try:
+        net.load_state_dict(kept, strict=False)
+    except RuntimeError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise ValueError(f"net weights do not fit this net ({lines[1] if len(lines) > 1 else lines[0]})") from None
+    return fresh, dropped
 
 
 def load_net(path: str | Path) -> Net:

@@ -17,6 +17,10 @@ NORMS = ("batch", "layer", "instance", "group", "none")
 HEADS = ("dual", "policy", "value")
 """Which heads a built net carries: both on one trunk (AlphaGo Zero) or one each (AlphaGo Lee)."""
 
+AUX_HEADS = ("ownership", "score")
+"""Auxiliary heads a dual net can carry beside policy and value (KataGo): the final owner of every point, and the
+distribution of the final score margin. Agents ask for them (``agent.ownership_weight``, ``agent.score_weight``)."""
+
 PRESETS: dict[str, dict[str, tuple[int, int]]] = {
     "resnet": {"b2c32": (2, 32), "b4c64": (4, 64), "b6c64": (6, 64), "b6c96": (6, 96), "b10c128": (10, 128),
                "b20c256": (20, 256)},
@@ -78,7 +82,20 @@ class NetConfig:
     value_channels: int = 1
     """Channels of the value head's 1x1 conv (AlphaGo Zero: 1)."""
     value_hidden: int = 256
-    """Hidden units of the value head's fully connected layer (AlphaGo Zero: 256)."""
+    """Hidden units of the value head's fully connected layer (AlphaGo Zero: 256); also of the score head's."""
+    global_pool: bool = False
+    """ResNet: KataGo's global pooling (Wu 2019). Every third block from the second (blocks 1, 4, 7, ...: b6 has
+    two) becomes a :class:`~agents.nets.backbones.GlobalPoolBlock`, whose ``pool_channels`` pooled channels (mean,
+    size-scaled mean, max over the board) set a bias per channel of the block's first conv; and the policy and
+    value heads pool too (:class:`~agents.nets.heads.PoolPolicyHead`, :class:`~agents.nets.heads.PoolValueHead`)
+    instead of flattening the board into a fully connected layer. The whole net is then fully convolutional: the
+    same weights evaluate any board size (a net built on 9x9 plays 5x5 and 7x7). False: AlphaGo Zero's heads,
+    whose fully connected layers fix the board size."""
+    pool_channels: int = 16
+    """Channels of a global pooling block's pooled branch (KataGo's c_gpool), with ``global_pool``."""
+    head_channels: int = 32
+    """Channels of the 1x1 convs of the pooled heads (policy and value with ``global_pool``) and of the ownership
+    and score heads (KataGo's p1/g1/v1 widths)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -91,8 +108,11 @@ class NetConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"NetConfig.{name} must be >= 1, got {value}")
+        if self.global_pool and self.kind != "resnet":
+            raise ValueError(f"net.global_pool=true is built for net=resnet (KataGo's global pooling blocks); "
+                             f"net={self.kind} has none: use net=resnet or net.global_pool=false")
         for name in ("groups", "expand", "se_reduce", "growth", "layers_per_block", "policy_channels",
-                     "value_channels", "value_hidden"):
+                     "value_channels", "value_hidden", "pool_channels", "head_channels"):
             if getattr(self, name) < 1:
                 raise ValueError(f"NetConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
@@ -111,4 +131,4 @@ class NetConfig:
     def label(self) -> str:
         """A short name for tables: ``resnet b6c64 batch``."""
         blocks, channels = self.size()
-        return f"{self.kind} b{blocks}c{channels} {self.norm}"
+        return f"{self.kind} b{blocks}c{channels} {self.norm}{' gpool' if self.global_pool else ''}"

@@ -8,8 +8,10 @@ tests (:class:`UniformEvaluator`, :class:`FunctionEvaluator`) all fit.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -58,6 +60,27 @@ class FunctionEvaluator:
         return masked_softmax(np.asarray(logits, np.float64), masks), np.asarray(values, np.float32)
 
 
+@dataclass(frozen=True)
+class ScoreUtility:
+    """The value search sees when it also wants points (KataGo's score utility): for the net's value ``v`` and
+    predicted score margin ``s`` (both from the mover's view),
+
+        u = (v + weight * 2/pi * atan(s / scale)) / (1 + weight)
+
+    in [-1, 1]: rescaled rather than clipped, so a position the net thinks won by more stays better. ``scale`` is
+    in points (the margin at which the score term is half its range)."""
+
+    weight: float
+    """Weight of the score term (> 0)."""
+    scale: float
+    """Points at which ``atan`` reaches half its range (> 0)."""
+
+    def __call__(self, value: torch.Tensor, score: torch.Tensor) -> torch.Tensor:
+        """Utility ``(n,)`` of values ``(n,)`` and score margins ``(n,)``."""
+        term = (2 / math.pi) * torch.atan(score / self.scale)
+        return (value + self.weight * term) / (1 + self.weight)
+
+
 class NetEvaluator:
     """A dual-head torch net ``net(x, mask) -> (logits, value)`` as an Evaluator, timing its forward passes.
 
@@ -65,11 +88,14 @@ class NetEvaluator:
     ``amp_dtype`` (bf16 by default; ``None`` = fp32), with the planes copied through pinned memory. The forward
     pass goes through ``model`` (the net, or a ``torch.compile`` of it). The net's own mode is restored
     afterwards, so the learner may share the module. ``forward_seconds`` counts the wall time from handing the
-    planes to torch until the results are back in numpy (transfers included).
+    planes to torch until the results are back in numpy (transfers included). With a ``utility``
+    (:class:`ScoreUtility`) the net must have a score head (``net(x, mask, aux=True).score_mean``), and the values
+    returned are that utility instead of the bare value.
     """
 
-    def __init__(self, net: torch.nn.Module, device: str = "cpu") -> None:
+    def __init__(self, net: torch.nn.Module, device: str = "cpu", utility: ScoreUtility | None = None) -> None:
         self.net, self.device = net, torch.device(device)
+        self.utility = utility
         self.model: torch.nn.Module = net
         self.amp_dtype: torch.dtype | None = torch.bfloat16 if self.device.type == "cuda" else None
         self.forward_seconds = 0.0
@@ -85,7 +111,11 @@ class NetEvaluator:
         m = self._to_device(np.ascontiguousarray(masks, np.bool_))
         amp = self.amp_dtype
         with torch.inference_mode(), torch.autocast(self.device.type, amp or torch.bfloat16, enabled=amp is not None):
-            logits, values = self.model(x, m)
+            if self.utility is None:
+                logits, values = self.model(x, m)
+            else:
+                out = self.model(x, m, aux=True)
+                logits, values = out.logits, self.utility(out.value.float(), out.score_mean.float())
             priors = torch.softmax(logits.float(), dim=1)
         out = priors.cpu().numpy(), values.float().cpu().numpy()
         if was_training:

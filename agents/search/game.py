@@ -142,6 +142,23 @@ class RolloutBatch(GameBatch, Protocol):
 
 
 @runtime_checkable
+class OwnershipBatch(GameBatch, Protocol):
+    """A :class:`GameBatch` that can count who owns each point and the score: the targets of the ownership and
+    score heads (``agent.ownership_weight``, ``agent.score_weight``). A game whose batches lack it cannot train
+    those heads. Go (area scoring) has it: ``envs.go.batch.GoBatch``."""
+
+    def ownership(self) -> np.ndarray:
+        """int8 ``(B, size, size)``: the owner of every point of each row as it stands, by the game's own count
+        (absolute: ``+1`` player +1, ``-1`` player -1, ``0`` neither); at a finished row, the final ownership."""
+        ...
+
+    def scores(self) -> np.ndarray:
+        """float ``(B,)``: the score margin of each row as it stands from player +1's view (Go: black area - white
+        area - komi), whose sign is the winner of a row that was played out (not resigned)."""
+        ...
+
+
+@runtime_checkable
 class Game(Protocol):
     """A game's rules and sizes: makes positions and batches, and knows the board's symmetries."""
 

@@ -1,6 +1,6 @@
 """AlphaZero: a dual-head net trained from self-play with batched PUCT search (docs/design.md, "Where the time goes").
 
-The search, its Game and Evaluator seams and its settings live in ``agents.search``; ``ZeroConfig.search`` gives
+The search, its Game and Evaluator seams and its settings live in ``agents.search``; ``ZeroConfig.search_config`` gives
 it its :class:`agents.search.SearchConfig`.
 
     config.py     ZeroConfig (``conf/agent/zero.yaml``), the search's fields among them

@@ -22,16 +22,17 @@ import gymnasium
 import numpy as np
 import torch
 
-from agents.nets import NetConfig, build_net
+from agents.nets import NetConfig, build_net, load_weights
+from agents.nets.checkpoint import saved_aux
 from agents.protocol import Accelerable, Described, Searcher, SelfPlayer
-from agents.search.evaluator import NetEvaluator
+from agents.search.evaluator import NetEvaluator, ScoreUtility
 from agents.search.game import Game, State
 from agents.search.mcts import Search, play_moves
 from agents.zero.config import ZeroConfig
 from agents.zero.gating import net_match
 from agents.zero.learner import Learner
 from agents.zero.replay import Replay
-from agents.zero.selfplay import FinishedGame, SelfPlay
+from agents.zero.selfplay import FinishedGame, SelfPlay, check_aux_game
 
 FORMAT = 1
 """Version of the ``state_dict`` layout."""
@@ -90,12 +91,15 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         self.net_cfg = net_cfg
         self.net_source = "net=" if net is not None else "auto" if cfg.net_preset == "auto" else "net_preset"
         """Where the net's size came from (for :meth:`describe`)."""
-        self.net = build_net(net_cfg, shape[0], shape[1], self.num_actions).to(device).eval()
-        self.evaluator = NetEvaluator(self.net, device)
+        self.net = build_net(net_cfg, shape[0], shape[1], self.num_actions, aux=cfg.aux_heads).to(device).eval()
+        self.utility = (ScoreUtility(cfg.score_utility, cfg.score_scale * shape[1]) if cfg.score_utility > 0
+                        else None)
+        """What the evaluators hand search instead of the bare value (``cfg.score_utility``), or None."""
+        self.evaluator = NetEvaluator(self.net, device, self.utility)
         self.best_net = copy.deepcopy(self.net).eval()
         """The previous best net: the net of the last evaluation (continuous update), or with ``cfg.gating`` the
         gate's champion, which is then what self-play searches with."""
-        self.best_evaluator = NetEvaluator(self.best_net, device)
+        self.best_evaluator = NetEvaluator(self.best_net, device, self.utility)
         self.selfplay_evaluator = self.best_evaluator if cfg.gating else self.evaluator
         """What self-play searches with: the learner's net (the best net under gating), or a compressed copy of it
         (:meth:`set_selfplay_compression`)."""
@@ -105,7 +109,7 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         self._collect_from: int | None = None
         """``selfplay.positions`` when the collect running now began (:attr:`collect_steps`)."""
         self.learner = Learner(cfg, self.net, device)
-        self.replay = Replay(cfg.replay_size, self.plane_shape, self.num_actions)
+        self.replay = Replay(cfg.replay_size, self.plane_shape, self.num_actions, aux=cfg.aux_heads)
         self.game: Game | None = None
         self.selfplay: SelfPlay | None = None
         self._selfplay_state: Mapping[str, Any] | None = None
@@ -118,11 +122,16 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         self._play_action = -1
         self.reused_searches = 0
         """Searches of :meth:`select_move` that continued a kept tree."""
+        self.warm_start: str | None = None
+        """What the last :meth:`load_state_dict` did about auxiliary heads the checkpoint lacked or had beyond this
+        net's (one line, shown by :meth:`describe`), or None."""
 
     # -- the game ----------------------------------------------------------------------------------------------------
 
     def attach(self, game: Game) -> None:
-        """Use ``game`` for self-play and search; ``ValueError`` if its sizes differ from the net's."""
+        """Use ``game`` for self-play and search; ``ValueError`` if its sizes differ from the net's, or if the net has
+        auxiliary heads and the game cannot count their targets (naming the settings)."""
+        check_aux_game(self.cfg, game)
         if (game.num_planes, game.board_size, game.num_actions) != (*self.plane_shape[:2], self.num_actions):
             raise ValueError(f"game {game!r} has {game.num_planes} planes on {game.board_size}x{game.board_size} "
                              f"and {game.num_actions} actions; this agent's net expects {self.plane_shape[0]} "
@@ -149,9 +158,10 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         macs = count_macs(self.net, example)
         self.net.train(training)
         blocks, channels = self.net_cfg.size()
-        return {
-            "net": f"{self.net_cfg.kind} b{blocks}c{channels} ({self.net_source}): {count_params(self.net) / 1e6:.2f} "
-                   f"M params, {macs / 1e6:.1f} M MACs per position",
+        extras = [*(["global pooling"] if self.net_cfg.global_pool else []), *(f"{h} head" for h in self.net.aux)]
+        rows = {
+            "net": f"{self.net_cfg.kind} b{blocks}c{channels}{''.join(', ' + e for e in extras)} ({self.net_source}): "
+                   f"{count_params(self.net) / 1e6:.2f} M params, {macs / 1e6:.1f} M MACs per position",
             "self-play": f"{cfg.games} games x {cfg.simulations} simulations"
                          + (" (Gumbel search)" if cfg.search == "gumbel" else "")
                          + f", collects of {cfg.moves_per_collect} moves ({cfg.games * cfg.moves_per_collect:,} "
@@ -159,6 +169,12 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
             "training": f"once finished games hold {self.min_replay:,} positions; {cfg.train_ratio:g} trained per "
                         "new one",
         }
+        if self.utility is not None:
+            rows["search value"] = (f"(value + {self.utility.weight:g} x 2/pi atan(score / {self.utility.scale:g})) / "
+                                    f"{1 + self.utility.weight:g}")
+        if self.warm_start is not None:
+            rows["warm start"] = self.warm_start
+        return rows
 
     @property
     def collect_steps(self) -> int:
@@ -221,16 +237,18 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         new = 0
         for g in games:
             if len(g.z):
-                self.replay.add(g.planes, g.policy.astype(np.float16), g.z)
+                self.replay.add(g.planes, g.policy.astype(np.float16), g.z, g.ownership, g.score)
                 new += len(g.z)
         self.games_played += len(games)
         self.recent_games = (self.recent_games + list(games))[-4:]
         return new
 
-    def add_positions(self, planes: np.ndarray, policy: np.ndarray, z: np.ndarray, games: int = 0) -> None:
-        """Stored positions back into the window (packed planes uint8, policies float16, outcomes int8), from
+    def add_positions(self, planes: np.ndarray, policy: np.ndarray, z: np.ndarray, games: int = 0,
+                      ownership: np.ndarray | None = None, score: np.ndarray | None = None) -> None:
+        """Stored positions back into the window (packed planes uint8, policies float16, outcomes int8, and their
+        auxiliary targets when stored: ownership int8 ``(n, N*N)``, score float ``(n,)``, NaN for none), from
         ``games`` finished games (counted in ``games_played``)."""
-        self.replay.add(planes, policy, z)
+        self.replay.add(planes, policy, z, ownership, score)
         self.games_played += games
 
     @property
@@ -300,6 +318,10 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         and play (``select_move``) search with the learner's net. ``None`` turns it off. ``ValueError`` when
         the method cannot compress this net on this device."""
         source = self._selfplay_source
+        if compression is not None and self.utility is not None:
+            raise ValueError(f"compress={compression.cfg.method} searches with a compressed copy that has no score "
+                             f"head, and agent.score_utility={self.cfg.score_utility:g} needs one; use compress=none "
+                             "or agent.score_utility=0")
         if compression is not None:
             compression.check(source)
         self.compression, self._compressed_at, self._updates_since_build = compression, None, 0
@@ -472,13 +494,19 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         if tuple(state["plane_shape"]) != self.plane_shape or int(state["num_actions"]) != self.num_actions:
             raise ValueError(f"checkpoint is for planes {tuple(state['plane_shape'])} and {state['num_actions']} "
                              f"actions; this agent has {self.plane_shape} and {self.num_actions}")
-        try:
-            self.net.load_state_dict({k: torch.as_tensor(v) for k, v in state["net"].items()})
-        except RuntimeError as exc:
-            raise ValueError(f"net weights do not fit this net ({str(exc).splitlines()[0]})") from None
-        best = state.get("best_net", state["net"])
-        self.best_net.load_state_dict({k: torch.as_tensor(v) for k, v in best.items()})
-        self.learner.load_state_dict(state["learner"])
+        fresh, dropped = load_weights(self.net, state["net"])
+        load_weights(self.best_net, state.get("best_net", state["net"]))
+        saved_names = None
+        self.warm_start = None
+        if fresh or dropped:
+            saved = build_net(self.net_cfg, *self.plane_shape[:2], self.num_actions, aux=saved_aux(state["net"]))
+            saved_names = [n for n, _ in saved.named_parameters()]
+            self.warm_start = "; ".join(
+                [*([f"{' and '.join(fresh)} head{'s' if len(fresh) > 1 else ''} not in the checkpoint: "
+                    "initialised fresh"] if fresh else []),
+                 *([f"{' and '.join(dropped)} head{'s' if len(dropped) > 1 else ''} of the checkpoint dropped"]
+                   if dropped else [])])
+        self.learner.load_state_dict(state["learner"], saved_names)
         self.replay.load_state_dict(state["replay"])
         self.games_played = int(state["games_played"])
         if "rng" in state:

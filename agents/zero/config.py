@@ -125,6 +125,28 @@ class ZeroConfig:
     augment: bool = True
     """Train on a random one of the board's 8 symmetries of each sampled position."""
 
+    # -- auxiliary targets and the score utility (KataGo; off by default) ------------------------------------------
+    ownership_weight: float = 0.0
+    """Weight of the ownership loss (0: no ownership head). On, the net gets an ownership head predicting the final
+    owner of every point from the mover's view (+1 the mover's, -1 the opponent's, 0 neither), trained on the
+    final position of each self-play game (see ``agents.zero.selfplay``). Its loss is KataGo's: the per-point cross
+    entropy of ``(1 + o) / 2`` against ``(1 + target) / 2``, averaged over the points (KataGo sums and scales by
+    1/N^2, the same thing), times this weight; KataGo uses 1.5."""
+    score_weight: float = 0.0
+    """Weight of the score loss (0: no score head). On, the net gets a score head: a distribution over the final
+    score margin from the mover's view (area difference minus komi, the mover's share of it) on integer bins,
+    trained by cross entropy against the game's margin spread over its two nearest bins (a half-point margin is
+    half on each), so the distribution's mean learns the margin exactly. About 0.02 matches KataGo's score
+    distribution weight."""
+    score_utility: float = 0.0
+    """Weight w of the score utility in search (0: the value alone; needs ``score_weight`` > 0). The evaluator
+    hands search ``(v + w * 2/pi * atan(s / (score_scale * N))) / (1 + w)`` for value v and predicted margin s on
+    an N x N board: still in [-1, 1] (rescaled, never clipped, so a bigger win stays better), and search, the
+    resignation threshold and the evaluation matches all see this utility. KataGo mixes about 0.1-0.4."""
+    score_scale: float = 0.75
+    """Scale of the score utility per board line: ``atan(s / (score_scale * N))`` reaches half its range at a
+    margin of ``score_scale * N`` points (6.75 on 9x9; KataGo's 0.75 x sqrt(area))."""
+
     # -- net (used when the run has no ``net=`` section) -----------------------------------------------------------
     net_kind: str = "resnet"
     """Backbone when the run passes no net config: ``resnet`` or ``mobilenet`` (see ``agents.nets``)."""
@@ -160,6 +182,14 @@ class ZeroConfig:
             raise ValueError("ZeroConfig: min_replay and train_ratio must be >= 0, lr and max_moves_factor > 0")
         if self.temperature_moves < 0 or self.weight_decay < 0 or self.value_weight < 0:
             raise ValueError("ZeroConfig: temperature_moves, weight_decay and value_weight must be >= 0")
+        for name in ("ownership_weight", "score_weight", "score_utility"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"ZeroConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.score_scale <= 0:
+            raise ValueError(f"ZeroConfig.score_scale must be > 0, got {self.score_scale}")
+        if self.score_utility > 0 and self.score_weight <= 0:
+            raise ValueError(f"agent.score_utility={self.score_utility:g} searches with the score head, which "
+                             "agent.score_weight=0 leaves out; set agent.score_weight > 0 (e.g. 0.02)")
         self.search_config  # noqa: B018  (SearchConfig checks the search settings: c_puct, noise, virtual loss)
 
     @property
@@ -171,6 +201,12 @@ class ZeroConfig:
     def max_simulations(self) -> int:
         """The most simulations any self-play move runs."""
         return max(self.simulations, self.cheap_simulations if self.cheap_fraction > 0 else 0)
+
+    @property
+    def aux_heads(self) -> tuple[str, ...]:
+        """The auxiliary heads the net carries and the learner trains: ``ownership`` when ``ownership_weight`` > 0,
+        ``score`` when ``score_weight`` > 0 (``agents.nets.AUX_HEADS`` order)."""
+        return tuple(name for name, w in (("ownership", self.ownership_weight), ("score", self.score_weight)) if w > 0)
 
     @property
     def search_config(self) -> SearchConfig:

@@ -1,15 +1,23 @@
-"""The learner: minibatches from the replay window, symmetry augmentation, AlphaZero's loss.
+"""The learner: minibatches from the replay window, symmetry augmentation, AlphaZero's loss (and KataGo's).
 
     loss = cross_entropy(pi, softmax(logits)) + value_weight * (z - v)^2 + L2 (weight decay in the optimizer)
+           [+ ownership_weight * mean over points of cross_entropy((1 + t) / 2, (1 + o) / 2)]
+           [+ score_weight * cross_entropy(two_hot(m), softmax(score_logits))]
 
 ``pi`` is the search's visit distribution, ``z`` the outcome from the view of the player to move, ``v`` the
 net's value from the same view. Training uses unmasked logits: illegal moves have target 0, so the net learns
-to give them little mass; at inference they are masked out.
+to give them little mass; at inference they are masked out. With auxiliary heads, ``t`` is the final owner of a
+point and ``o`` the net's tanh prediction, both from the mover's view (KataGo's ownership loss; a point owned by
+neither has target 1/2, whose cross entropy is at least ln 2), and ``m`` is the final score margin, spread over
+its two nearest integer bins in proportion to its distance from each (``two_hot``: a half-point margin puts half
+on each, so the target's mean is ``m``). Positions without auxiliary targets (resigned games) add nothing to
+those two terms. The metrics report each term: ``train/policy_loss``, ``train/value_loss``,
+``train/ownership_loss``, ``train/score_loss`` (unweighted) and ``train/loss`` (the weighted sum).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,17 +36,35 @@ def make_optimizer(cfg: ZeroConfig, params: Any) -> torch.optim.Optimizer:
     return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def augment_batch(game: Game | None, planes: np.ndarray, policy: np.ndarray, rng: np.random.Generator
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Each sample under a random one of the game's symmetries (identity when ``game`` is None)."""
+def augment_batch(game: Game | None, planes: np.ndarray, policy: np.ndarray, rng: np.random.Generator,
+                  ownership: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Each sample under a random one of the game's symmetries (identity when ``game`` is None): ``(planes,
+    policy)``, or with ``ownership`` ``(n, H, W)`` ``(planes, policy, ownership)``. An ownership map is a board
+    plane, so it travels through the game's ``augment`` as one more plane beside the features, under the same
+    symmetry as its sample's planes and policy."""
+    extra = () if ownership is None else (ownership,)
     if game is None or game.num_symmetries <= 1:
-        return planes, policy
+        return (planes, policy, *extra)
+    stacked = planes if ownership is None else np.concatenate([planes, ownership[:, None].astype(planes.dtype)], 1)
     ks = rng.integers(0, game.num_symmetries, size=len(planes))
-    out_planes, out_policy = np.empty_like(planes), np.empty_like(policy)
+    out_planes, out_policy = np.empty_like(stacked), np.empty_like(policy)
     for k in np.unique(ks):
         rows = np.flatnonzero(ks == k)
-        out_planes[rows], out_policy[rows] = game.augment(planes[rows], policy[rows], int(k))
-    return out_planes, out_policy
+        out_planes[rows], out_policy[rows] = game.augment(stacked[rows], policy[rows], int(k))
+    if ownership is None:
+        return out_planes, out_policy
+    return out_planes[:, :-1], out_policy, out_planes[:, -1].astype(ownership.dtype)
+
+
+def two_hot_cross_entropy(log_p: torch.Tensor, target: torch.Tensor, low: int) -> torch.Tensor:
+    """Cross entropy ``(n,)`` of log-probabilities ``log_p (n, S)`` over the integer bins ``low .. low + S - 1``
+    against each ``target`` value (clipped to the bins) split between its two nearest bins."""
+    s = log_p.shape[1]
+    x = (target - low).clamp(0, s - 1)
+    lower = x.floor().clamp(max=s - 2).long()
+    upper_share = x - lower
+    picked = log_p.gather(1, torch.stack([lower, lower + 1], dim=1))
+    return -((1 - upper_share) * picked[:, 0] + upper_share * picked[:, 1])
 
 
 class Learner:
@@ -72,10 +98,14 @@ class Learner:
         ids = [self.device.index or 0] if self.device.type == "cuda" else None
         self.model = DistributedDataParallel(self.net, device_ids=ids)
 
-    def loss(self, planes: torch.Tensor, policy: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Losses of one minibatch: planes (n, C, H, W), policy targets (n, A), outcomes z (n,)."""
+    def loss(self, planes: torch.Tensor, policy: torch.Tensor, z: torch.Tensor, ownership: torch.Tensor | None = None,
+             score: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Losses of one minibatch: planes (n, C, H, W), policy targets (n, A), outcomes z (n,); with auxiliary
+        heads also ownership targets (n, H, W) and score targets (n,), NaN where a position has none."""
+        aux = bool(self.cfg.aux_heads)
         with torch.autocast(self.device.type, self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None):
-            logits, value = self.model(planes, None)
+            out = self.model(planes, None, aux=True) if aux else self.model(planes, None)
+        logits, value = out[0], out[1]
         log_p = F.log_softmax(logits.float(), dim=1)
         # Cross-entropy against the visit distribution (its entropy is the floor of this loss).
         policy_loss = -(policy * log_p).sum(dim=1).mean()
@@ -83,7 +113,23 @@ class Learner:
         value_loss = F.mse_loss(value.float(), z)
         total = policy_loss + self.cfg.value_weight * value_loss
         entropy = -(policy * torch.log(policy.clamp_min(1e-12))).sum(dim=1).mean()
-        return {"loss": total, "policy_loss": policy_loss, "value_loss": value_loss, "target_entropy": entropy}
+        losses = {"policy_loss": policy_loss, "value_loss": value_loss, "target_entropy": entropy}
+        if aux:
+            has = ~torch.isnan(score)
+            rows = has.float() / has.sum().clamp_min(1)  # the mean over positions with targets
+            if out.ownership_logits is not None:
+                # KataGo's per-point cross entropy of (1 + o) / 2 = sigmoid(2x) for o = tanh(x), averaged over the
+                # points: binary cross entropy on the logits 2x, numerically stable where tanh saturates.
+                per_point = F.binary_cross_entropy_with_logits(2 * out.ownership_logits.float(), (1 + ownership) / 2,
+                                                               reduction="none")
+                losses["ownership_loss"] = (per_point.mean(dim=(1, 2)) * rows).sum()
+                total = total + self.cfg.ownership_weight * losses["ownership_loss"]
+            if out.score_logits is not None:
+                log_s = F.log_softmax(out.score_logits.float(), dim=1)
+                per_row = two_hot_cross_entropy(log_s, torch.nan_to_num(score), -self.net.score.bound)
+                losses["score_loss"] = (per_row * rows).sum()
+                total = total + self.cfg.score_weight * losses["score_loss"]
+        return {"loss": total, **losses}
 
     def train(self, replay: Replay, steps: int, rng: np.random.Generator, game: Game | None) -> dict[str, float]:
         """``steps`` gradient steps on minibatches of ``cfg.batch_size`` (augmented when ``cfg.augment``)."""
@@ -92,11 +138,12 @@ class Learner:
         self.net.train()
         sums: dict[str, float] = {}
         for _ in range(steps):
-            planes, policy, z = replay.sample(self.cfg.batch_size, rng)
+            planes, policy, z, ownership, score = replay.sample_batch(self.cfg.batch_size, rng)
             if self.cfg.augment:
-                planes, policy = augment_batch(game, planes, policy, rng)
-            x, p, v = (self._to_device(a) for a in (planes, policy, z))
-            losses = self.loss(x, p, v)
+                planes, policy, *rest = augment_batch(game, planes, policy, rng, ownership)
+                ownership = rest[0] if rest else None
+            aux = {k: self._to_device(a) for k, a in (("ownership", ownership), ("score", score)) if a is not None}
+            losses = self.loss(*(self._to_device(a) for a in (planes, policy, z)), **aux)
             self.optimizer.zero_grad(set_to_none=True)
             if self.scaler is not None:
                 self.scaler.scale(losses["loss"]).backward()
@@ -122,7 +169,25 @@ class Learner:
         """Optimizer state and step count."""
         return {"optimizer": self.optimizer.state_dict(), "steps": self.steps}
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore :meth:`state_dict`."""
-        self.optimizer.load_state_dict(state["optimizer"])
+    def load_state_dict(self, state: Mapping[str, Any], saved_names: Sequence[str] | None = None) -> None:
+        """Restore :meth:`state_dict`. ``saved_names``: the parameter names of the net the state was saved with,
+        in order, when they differ from this net's (auxiliary heads turned on or off since): the optimizer state
+        of every parameter both nets have is kept, new parameters start without one."""
+        optimizer = state["optimizer"]
+        if saved_names is not None:
+            optimizer = remap_optimizer_state(optimizer, list(saved_names), [n for n, _ in self.net.named_parameters()])
+        self.optimizer.load_state_dict(optimizer)
         self.steps = int(state["steps"])
+
+
+def remap_optimizer_state(state: Mapping[str, Any], saved: list[str], current: list[str]) -> dict[str, Any]:
+    """An optimizer state dict (one parameter group, parameters indexed in ``saved`` order) re-indexed for the
+    parameters ``current``: a parameter's state moves to its index in ``current``, one not in ``current`` is
+    dropped, and a new one has none (the optimizer starts it afresh)."""
+    groups = state["param_groups"]
+    if len(groups) != 1 or len(groups[0]["params"]) != len(saved):
+        raise ValueError(f"optimizer state of {sum(len(g['params']) for g in groups)} parameters in {len(groups)} "
+                         f"groups does not match the saved net's {len(saved)} parameters")
+    where = {name: i for i, name in enumerate(current)}
+    moved = {where[saved[int(j)]]: s for j, s in state["state"].items() if saved[int(j)] in where}
+    return {"state": moved, "param_groups": [{**groups[0], "params": list(range(len(current)))}]}

@@ -11,18 +11,25 @@ sigma(completed Q)) and the move is the search's action (``Search.gumbel_results
 
 The value target ``z`` of a position is the game's outcome from the view of the player to move there (+1 won,
 -1 lost, 0 draw).
+
+With auxiliary heads (``ZeroConfig.aux_heads``) a game played out also gives every recorded position its
+ownership and score targets, from its final position as the game's own count sees it
+(:class:`agents.search.game.OwnershipBatch`; Go: the Tromp-Taylor area of the position after two passes or at the
+move cap, every stone on the board counted for its colour as the score counts it; sensible-move self-play captures
+dead stones before it passes): the owner of every point and the score margin, each from the view of the player to
+move at that position. A resigned game has no final position to count and gives none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from agents.search.evaluator import Evaluator
-from agents.search.game import Game
+from agents.search.game import Game, OwnershipBatch
 from agents.search.mcts import Search, choose_moves
 from agents.zero.config import ZeroConfig
 
@@ -46,6 +53,24 @@ class FinishedGame:
     false_resign: bool | None = None
     """For a game that was not allowed to resign: whether a resignation would have lost a won game (None: the
     threshold was never crossed)."""
+    ownership: np.ndarray | None = None
+    """int8 ``(T, N*N)``: the final owner of every point from the view of the player to move in each recorded
+    position (+1 the mover's, -1 the opponent's, 0 neither); None without auxiliary heads or for a resigned game."""
+    score: np.ndarray | None = None
+    """float32 ``(T,)``: the final score margin (area difference minus komi) from the view of the player to move in
+    each recorded position; None when ``ownership`` is."""
+
+
+def check_aux_game(cfg: ZeroConfig, game: Game) -> None:
+    """``ValueError`` (one line naming the settings) when ``cfg`` asks for auxiliary heads and ``game``'s batches
+    cannot count the ownership and score targets (:class:`agents.search.game.OwnershipBatch`)."""
+    if not cfg.aux_heads or isinstance(game.new_batch(1), OwnershipBatch):
+        return
+    on = " and ".join(f"agent.{h}_weight={getattr(cfg, h + '_weight'):g}" for h in cfg.aux_heads)
+    need = "need" if len(cfg.aux_heads) > 1 else "needs"
+    raise ValueError(f"{on} {need} a game whose batches count ownership and score (GameBatch.ownership and "
+                     f".scores, agents.search.game.OwnershipBatch); {game!r} has none: set "
+                     f"{' and '.join(f'agent.{h}_weight=0' for h in cfg.aux_heads)}")
 
 
 @dataclass
@@ -67,6 +92,7 @@ class SelfPlay:
 
     def __init__(self, cfg: ZeroConfig, game: Game, evaluator: Evaluator, rng: np.random.Generator,
                  state: Mapping[str, Any] | None = None) -> None:
+        check_aux_game(cfg, game)
         self.cfg, self.game, self.rng = cfg, game, rng
         self.B = cfg.games
         cap = max(1, int(round(cfg.max_moves_factor * game.board_size**2)))
@@ -181,16 +207,31 @@ class SelfPlay:
         if done.size == 0:
             return []
         winners = self.games.winners()
+        owners, margins = self._final_counts()
         out = []
         for g in done:
             t, w = self.trajectories[g], int(winners[g])
             a = self.game.num_actions
             planes = np.stack(t.planes) if t.planes else np.zeros((0, 0), np.uint8)
             policy = np.stack(t.policy) if t.policy else np.zeros((0, a), np.float32)
-            z = (w * np.asarray(t.to_play, np.int64)).astype(np.int8)
+            movers = np.asarray(t.to_play, np.int64)
+            z = (w * movers).astype(np.int8)
             false_resign = None if not t.would_resign else bool(w == t.would_resign)
-            out.append(FinishedGame(planes, policy, z, t.actions, w, bool(resigned[g]), false_resign))
+            ownership = score = None
+            if owners is not None and not resigned[g]:
+                ownership = (movers[:, None] * owners[g]).astype(np.int8)
+                score = (movers * margins[g]).astype(np.float32)
+            out.append(FinishedGame(planes, policy, z, t.actions, w, bool(resigned[g]), false_resign, ownership,
+                                    score))
             self.trajectories[g] = self._new_trajectory()
         self.games.reset(done)
         self.search.clear(done)
         return out
+
+    def _final_counts(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Without auxiliary heads ``(None, None)``; else every row's ownership int8 ``(B, N*N)`` and score margin
+        float64 ``(B,)`` as they stand, absolute (player +1's view): the targets of the rows that just ended."""
+        if not self.cfg.aux_heads:
+            return None, None
+        games = cast(OwnershipBatch, self.games)
+        return games.ownership().reshape(self.B, -1), np.asarray(games.scores(), np.float64)

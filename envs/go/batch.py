@@ -1,9 +1,9 @@
 """Many games of Go stepped together: :class:`GoBatch`, B independent games in one array layout.
 
-Each call (``play``, ``legal_masks``, ``features``, ``scores``) is one compiled kernel over all B games; there is
-no Python loop per game. The rules, colours (``BLACK = 1``, ``WHITE = -1``) and actions (``i < N*N`` the point
-``divmod(i, N)`` with row 0 at the top, ``N*N`` pass) are those of :mod:`envs.go.state`, whose GoState runs the
-same kernels of :mod:`envs.go.engine` on a batch of one.
+Each call (``play``, ``legal_masks``, ``features``, ``scores``, ``ownership``) is one compiled kernel over all B
+games; there is no Python loop per game. The rules, colours (``BLACK = 1``, ``WHITE = -1``) and actions
+(``i < N*N`` the point ``divmod(i, N)`` with row 0 at the top, ``N*N`` pass) are those of :mod:`envs.go.state`,
+whose GoState runs the same kernels of :mod:`envs.go.engine` on a batch of one.
 """
 
 from __future__ import annotations
@@ -149,6 +149,16 @@ class GoBatch:
         out = np.zeros(self.num_games, np.int64)
         E.area_scores(self._S, self._C, out)
         return out - self.komi
+
+    def ownership(self) -> np.ndarray:
+        """int8 ``(B, N, N)``: the owner of every point of each position as it stands, by the area count that
+        :meth:`scores` sums: ``+1`` black, ``-1`` white, ``0`` neither. Stones count for their colour, dead or
+        not (as in the score); an empty point belongs to the colour its empty region alone reaches, else to
+        neither (dame, seki liberties). Row 0 at the top. At a game's end (two passes or the move cap) this is
+        its final ownership: ``ownership().sum((1, 2)) - komi == scores()``."""
+        out = np.zeros((self.num_games, self.size * self.size), np.int8)
+        E.area_ownership(self._S, self._C, out)
+        return out.reshape(self.num_games, self.size, self.size)
 
     def winners(self) -> np.ndarray:
         """int8 ``(B,)``: BLACK / WHITE / 0 (draw) by score, or the opponent of whoever resigned."""

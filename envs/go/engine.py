@@ -634,6 +634,51 @@ def area_scores(S, C, out):
 
 
 @njit(cache=True)
+def area_ownership(S, C, out):
+    """Owner of every point by the Tromp-Taylor area count into int8 ``out (B, P)``: ``+1`` black, ``-1`` white,
+    ``0`` neither. A stone is owned by its colour (stones on the board all count as alive, as in
+    :func:`area_scores`); an empty point by the one colour its empty region reaches, else by neither (dame, or a
+    region touching both colours: seki liberties). ``out[g].sum()`` equals ``area_scores``' ``out[g]``."""
+    P = C[C_P]
+    seen = np.empty(P, dtype=np.bool_)
+    stack = np.empty(P, dtype=np.int64)
+    region = np.empty(P, dtype=np.int64)
+    for g in range(S.shape[0]):
+        s = S[g]
+        seen[:] = False
+        for p in range(P):
+            v = s[HDR + p]
+            if v != 0:
+                out[g, p] = v
+                continue
+            if seen[p]:
+                continue
+            # Flood fill the empty region of p, keeping its points, noting which colours it reaches.
+            seen[p] = True
+            stack[0] = p
+            top, n, reach_b, reach_w = 1, 0, False, False
+            while top > 0:
+                top -= 1
+                q = stack[top]
+                region[n] = q
+                n += 1
+                for j in range(C[C_NBR + 4 * P + q]):
+                    r = C[C_NBR + 4 * q + j]
+                    w = s[HDR + r]
+                    if w == 1:
+                        reach_b = True
+                    elif w == -1:
+                        reach_w = True
+                    elif not seen[r]:
+                        seen[r] = True
+                        stack[top] = r
+                        top += 1
+            owner = 1 if reach_b and not reach_w else -1 if reach_w and not reach_b else 0
+            for i in range(n):
+                out[g, region[i]] = owner
+
+
+@njit(cache=True)
 def features_into(S, H, C, out):
     """AlphaGo Zero planes into zeroed float32 ``out (B, 2k+1, N, N)``: planes ``[0:k]`` the mover's stones
     at t, t-1, ..., planes ``[k:2k]`` the opponent's, plane ``2k`` all ones when black is to move."""

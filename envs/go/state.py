@@ -292,6 +292,13 @@ class GoState:
         E.area_scores(self._S, self._C, out)
         return int(out[0])
 
+    def ownership(self) -> np.ndarray:
+        """int8 ``(N, N)``: the owner of every point as the area count sees it (``+1`` black, ``-1`` white, ``0``
+        neither; see :meth:`envs.go.batch.GoBatch.ownership`); its sum is :meth:`area`."""
+        out = np.zeros((1, self.size * self.size), np.int8)
+        E.area_ownership(self._S, self._C, out)
+        return out.reshape(self.size, self.size)
+
     def score(self) -> float:
         """Tromp-Taylor score from black's view: black area - white area - komi (of the position as it stands)."""
         return self.area() - self.komi

@@ -188,8 +188,9 @@ def slim_checkpoint(src: str | Path, dst: str | Path) -> Path:
     replay = agent.get("replay") if isinstance(agent, dict) else None
     if not isinstance(replay, dict) or not {"planes", "policy", "z"} <= set(replay):
         raise CheckpointError(f"{src}: its agent keeps no replay window of positions; nothing to slim")
-    for key in ("planes", "policy", "z"):
-        replay[key] = np.asarray(replay[key])[:0]
+    for key in ("planes", "policy", "z", "ownership", "score"):
+        if key in replay:
+            replay[key] = np.asarray(replay[key])[:0]
     replay["next"] = 0
     if "selfplay" in agent:
         agent["selfplay"] = None

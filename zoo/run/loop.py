@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from agents import Agent, action_mask_from, build_agent
-from agents.protocol import Described, Episodic, SelfPlayer
+from agents.protocol import Described, Episodic, Searcher, SelfPlayer
 from zoo.errors import CheckpointError, ConfigError
 from zoo.run.accel import accelerate
 from zoo.run.checkpoint import (
@@ -139,6 +139,9 @@ class Run:
                                      else self.env.observation_space,
                                      self.env.single_action_space if num_envs > 1 else self.env.action_space,
                                      self.rng, self.device, net=cfg.net)
+            game = getattr(self.env.unwrapped, "game", None)
+            if game is not None and isinstance(self.agent, Searcher):
+                self.agent.attach(game)  # the game's fit to the agent (sizes, capabilities) checked before any work
         except ValueError as exc:
             raise ConfigError(f"agent={cfg.agent.name} on env={cfg.env.name}: {exc}") from None
         _compress_selfplay(self.agent, cfg.compress, self.device, cfg.seed, cfg.agent.name)

@@ -191,7 +191,9 @@ def write_shard(folder: Path, added_before: int, worker: int, env_steps: int, ga
 
     ``added_before`` is the replay window's ``added`` counter before these games: a resumed run adds exactly the
     shards at or above its restored counter. Arrays: ``planes`` uint8 (T, bytes), ``policy`` float16 (T, A),
-    ``z`` int8 (T,), per game ``positions``, ``moves``, ``winner``, ``resigned``, and all ``actions`` in order.
+    ``z`` int8 (T,), per game ``positions``, ``moves``, ``winner``, ``resigned``, and all ``actions`` in order;
+    when the games carry auxiliary targets (``agent.ownership_weight`` / ``agent.score_weight``) also
+    ``ownership`` int8 (T, N*N) and ``score`` float16 (T,), NaN for the positions of games without them.
     """
     folder.mkdir(parents=True, exist_ok=True)
     kept = [g for g in games if len(g.z)]
@@ -208,6 +210,12 @@ def write_shard(folder: Path, added_before: int, worker: int, env_steps: int, ga
         "actions": np.array(actions, np.int32),
         "meta": np.array([added_before, worker, env_steps], np.int64),
     }
+    if any(g.score is not None for g in kept):
+        points = next(g.ownership.shape[1] for g in kept if g.ownership is not None)
+        arrays["ownership"] = np.concatenate([g.ownership if g.ownership is not None
+                                              else np.zeros((len(g.z), points), np.int8) for g in kept])
+        arrays["score"] = np.concatenate([g.score if g.score is not None else np.full(len(g.z), np.nan)
+                                          for g in kept]).astype(np.float16)
     path = folder / f"{added_before:012d}-w{worker}-{uuid.uuid4().hex[:8]}.npz"
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
@@ -360,7 +368,8 @@ class RayRun(Run):
             added_before, _, env_steps = (int(v) for v in shard["meta"])
             if added_before < self.agent.replay_added:
                 continue
-            self.agent.add_positions(shard["planes"], shard["policy"], shard["z"], games=len(shard["moves"]))
+            self.agent.add_positions(shard["planes"], shard["policy"], shard["z"], games=len(shard["moves"]),
+                                     ownership=shard.get("ownership"), score=shard.get("score"))
             self.counters.env_steps += env_steps
             self.counters.episodes += len(shard["moves"])
             count += 1
