@@ -24,7 +24,10 @@ FORBIDDEN = {
     "envs": {"agents", "zoo", "torch", "hydra", "omegaconf", "wandb", "train"},
     "agents": {"envs", "zoo", "hydra", "omegaconf", "wandb", "train"},
     "zoo": {"hydra", "omegaconf", "train"},
+    "pretrained": {"agents", "envs", "zoo", "torch", "numpy", "hydra", "omegaconf", "wandb", "train"},
 }
+"""Per package, what it must not import. ``pretrained`` (the shipped agents' registry) is below every other package:
+``agents`` and ``zoo`` both resolve ``pretrained:NAME`` through it."""
 WANDB_ONLY_IN = {"zoo/run/logging.py"}
 
 
@@ -312,6 +315,7 @@ COMMANDS = [
     (["-m", "zoo.report"], "usage: python -m zoo.report"),
     (["-m", "zoo.corpus"], "usage: python -m zoo.corpus"),
     (["-m", "zoo.play_go"], "usage: python -m zoo.play_go"),
+    (["-m", "zoo.pretrained"], "usage: python -m zoo.pretrained"),
     (["-m", "zoo.reporting.studies.tabular"], "usage:"),
     (["-m", "agents.compress"], "Keys each command takes:"),
     (["-m", "agents.nets.stats"], "usage: python -m agents.nets.stats"),

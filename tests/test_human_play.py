@@ -17,7 +17,7 @@ from zoo.play.human import HumanGame, HumanOptions, area_counts, parse_input, pl
 from zoo.play.players import RESIGN
 
 ROOT = Path(__file__).resolve().parent.parent
-GO5_NET = ROOT / "reports" / "nets" / "go5-zero-13min.pt"
+GO5_NET = ROOT / "pretrained" / "go5-zero-13min.pt"
 
 
 class ScriptedBot:

@@ -1,4 +1,5 @@
-"""A non-editable install carries everything the commands need: the packages and the Hydra config groups (conf/)."""
+"""A non-editable install carries everything the commands need: the packages, the Hydra config groups (conf/) and the
+shipped agents (pretrained/)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheel = next(tmp.glob("zoo_rl-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "conf/config.yaml" in names and "conf/agent/zero.yaml" in names and "conf/env/go9.yaml" in names
+    shipped = {"pretrained/__init__.py", "pretrained/go7.json", "pretrained/go7.md", "pretrained/go7-zero-2h.pt"}
+    assert shipped <= set(names)
     target = tmp / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
@@ -40,6 +43,15 @@ def test_the_installed_train_module_composes_its_shipped_config(installed: Path,
                          "progress=false")
     assert done.returncode == 0, done.stderr
     assert list((tmp_path / "runs" / "frozenlake4" / "q").glob("*/summary.json"))
+
+
+@pytest.mark.slow
+def test_the_installed_package_finds_and_checks_its_shipped_agents(installed: Path, tmp_path: Path) -> None:
+    done = run_installed(installed, tmp_path, "-m", "zoo.pretrained", "path", "go7")
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == installed / "pretrained" / "go7-zero-2h.pt"
+    listing = run_installed(installed, tmp_path, "-m", "zoo.pretrained")
+    assert listing.returncode == 0 and "cartpole-ppo" in listing.stdout and "go7-30min" in listing.stdout
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ from zoo.errors import CheckpointError, ConfigError
 from zoo.play.go_eval import go_evaluation, go_progress_text
 from zoo.reporting.gridworld_policy import policy_picture
 from zoo.run.accel import world_size
+from zoo.run.checkpoint import resolve_target
 from zoo.run.config import RunConfig
 from zoo.run.loop import Run, RunHooks
 from zoo.run.make_env import check_env
@@ -33,7 +34,7 @@ def check(cfg: RunConfig) -> None:
     Raises a :class:`~zoo.errors.UserError` naming the mistake (``train.py`` calls this before Hydra makes the run
     directory)."""
     check_env(cfg.env)
-    if cfg.resume and not Path(cfg.resume).exists():
+    if cfg.resume and not resolve_target(cfg.resume, "resume=").exists():
         raise CheckpointError(f"resume={cfg.resume}: no such checkpoint file or run directory")
     if cfg.device.startswith("cuda"):
         import torch
@@ -44,8 +45,8 @@ def check(cfg: RunConfig) -> None:
 
 def resumed_run_dir(resume: str) -> Path | None:
     """The run directory a ``resume=`` target continues in (the run's own folder), or ``None`` for a checkpoint
-    file outside any run directory (the run then writes to a new one)."""
-    target = Path(resume)
+    file outside any run directory, such as ``pretrained:NAME`` (the run then writes to a new one)."""
+    target = resolve_target(resume, "resume=")
     if target.is_dir():
         return target
     if target.is_file() and target.parent.name in ("checkpoints", "stages"):

@@ -7,7 +7,8 @@
     python -m agents.compress --help
 
 ``CKPT`` is a net checkpoint (``agents.nets.save_net``), a ``train.py`` checkpoint file (e.g.
-``runs/go9/zero/DATE/checkpoints/ckpt-000000100000.pt``) or a run directory (its newest checkpoint); see
+``runs/go9/zero/DATE/checkpoints/ckpt-000000100000.pt``), a run directory (its newest checkpoint) or a net the suite
+ships, ``pretrained:NAME`` (e.g. ``net=pretrained:go7``; ``python -m zoo.pretrained`` lists them); see
 ``agents/compress/source.py``. Common keys: ``positions=FILE.npz`` (arrays ``planes`` (N, C, H, W), ``mask``
 (N, A); without it a run checkpoint's replay window is used, and for a bare net checkpoint random boards stand
 in, which says little), ``seed=``, ``threads=``, ``count=`` (positions drawn), and the ``CompressConfig`` fields

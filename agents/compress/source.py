@@ -7,7 +7,10 @@ Accepted ``net=`` / ``teacher=`` targets:
   agent with a board net: the net is built from ``config["net"]`` or, when the run had no ``net=`` section, the
   zero agent's default net for the board (``agents.zero.agent.default_net``), and loaded from
   ``ckpt["agent"]["net"]``;
-- a run directory: its newest ``checkpoints/ckpt-*.pt``.
+- a run directory: its newest ``checkpoints/ckpt-*.pt``;
+- ``pretrained:NAME``: a net the suite ships (``python -m zoo.pretrained`` lists them), checked against its card's
+  sha256 by :func:`pretrained.resolve`. That registry imports nothing of the suite, so ``agents`` may use it without
+  importing ``zoo``.
 
 A run checkpoint also holds the agent's replay window: its positions (planes, with legal masks rebuilt from the
 stones) serve as real positions for calibration and agreement when no ``positions=`` file is given.
@@ -22,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+import pretrained
 from agents.compress.positions import Positions, positions_from_planes
 from agents.nets.checkpoint import net_from_checkpoint
 from agents.nets.config import KINDS, NetConfig
@@ -104,7 +108,7 @@ def _run_net(ckpt: dict[str, Any], path: Path) -> tuple[Net, Positions | None, s
 
 def load_source(target: str | Path) -> Source:
     """The net of ``target`` (see the module docstring), its replay positions when it has them, and what it is."""
-    path = Path(target)
+    path = pretrained.resolve(target) if pretrained.is_spec(target) else Path(target)  # PretrainedError: ValueError
     if path.is_dir():
         path = newest_checkpoint(path)
     elif not path.exists():

@@ -254,7 +254,7 @@ def test_a_fixed_size_player_gets_its_own_history_and_refuses_other_sizes() -> N
             return super().select_move(state)
 
     engine = GtpEngine(Recorder(seed=0), size=5, history=2, sizes=(5,))
-    assert engine.handle("boardsize 9") == "? unacceptable size\n\n"
+    assert engine.handle("boardsize 9") == "? unacceptable size: 9x9; this player plays 5x5 only\n\n"
     assert engine.handle("boardsize 5").startswith("=")
     assert engine.handle("genmove b").startswith("= ")
     assert seen == [(5, 5, 5)]  # 2 * history + 1 planes on 5x5

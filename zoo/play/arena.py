@@ -24,16 +24,16 @@ command with one line naming it and what is valid):
 - ``gnugo-mc``: GNU Go's Monte Carlo mode (``--monte-carlo``), boards up to 9x9.
 - ``gtp:COMMAND LINE``: any GTP engine, e.g. ``"gtp:python -m zoo.gtp --player capture"``.
 - a checkpoint file or run directory (its newest checkpoint) of any agent of the suite trained on a Go env of
-  this board size. Agents that search Go states (``zero``; ``alphago``) play their ``select_move``; the others
-  (``ppo``, ``a2c``, ``reinforce``, ``dqn``, ...) play ``act(obs, mask, greedy=True)`` on the observation the Go env
-  would give them.
+  this board size, or ``pretrained:NAME``, a net the suite ships (``python -m zoo.pretrained`` lists them).
+  Agents that search Go states (``zero``; ``alphago``) play their ``select_move``; the others (``ppo``, ``a2c``,
+  ``reinforce``, ``dqn``, ...) play ``act(obs, mask, greedy=True)`` on the observation the Go env would give them.
 
 Options: ``SPEC@key=value[,key=value]`` sets agent settings of a checkpoint (``sims=N`` is short for
 ``simulations=N``; ``temp_moves=N`` makes a searching agent draw its first N moves of a game in proportion to
 the visits, off by default; ``search=gumbel`` or ``search=puct`` picks a zero agent's search) or ``c=`` (the
-exploration constant) of ``mcts:N``; ``NAME=SPEC`` gives the player a display
-name (defaults: the spec for bots and engines, ``AGENT:RUN`` for checkpoints). Names identify players in the
-ladder: a name must always stand for the same spec there.
+exploration constant) of ``mcts:N``; ``NAME=SPEC`` gives the player a display name (defaults: the spec for bots,
+engines and ``pretrained:NAME``, ``AGENT:RUN`` for checkpoints). Names identify players in the ladder: a name must
+always stand for the same spec there.
 
 Matches are played by :mod:`zoo.play.matches` (colours, seeds, openings, worker processes, forfeits).
 """

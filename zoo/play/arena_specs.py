@@ -15,16 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pretrained
 from zoo.errors import UserError
 from zoo.play.gtp_client import GtpClient, GtpError, find_gnugo
 from zoo.play.players import load_agent
+from zoo.run.checkpoint import resolve_target
 
 KOMI = {5: 24.0, 6: 4.0, 7: 9.0}
 """Default komi per board (the envs' registered values); 7.5 on 9x9 and up."""
 GNUGO_DEFAULT_LEVEL = 10
 ENGINE_TIMEOUT = 60.0
 _OPTION_ALIASES = {"sims": "simulations", "temp_moves": "play_temp_moves"}
-_VALID_KINDS = "random, capture, mcts:N, gnugo, gnugo:LEVEL, gnugo-mc, gtp:COMMAND, or a checkpoint file or run folder"
+_VALID_KINDS = ("random, capture, mcts:N, gnugo, gnugo:LEVEL, gnugo-mc, gtp:COMMAND, pretrained:NAME, or a checkpoint "
+                "file or run folder")
 
 
 def default_komi(size: int) -> float:
@@ -179,7 +182,7 @@ def resolve_spec(text: str, size: int, komi: float, check_engines: bool = True) 
         if check_engines:
             _check_engine(argv, size, komi, spec)
         return PlayerSpec(name or f"gtp:{Path(argv[0]).name}", bare, "gtp", argv=tuple(argv))
-    path = Path(body)
+    path = resolve_target(body, f"player {spec!r}: ")
     if not path.exists():
         raise UserError(f"player {spec!r}: no such checkpoint file or run directory, and not a player kind; "
                         f"valid: {_VALID_KINDS}")
@@ -193,7 +196,8 @@ def resolve_spec(text: str, size: int, komi: float, check_engines: bool = True) 
         raise UserError(f"player {spec!r}: the checkpoint plays {loaded.board_size}x{loaded.board_size} Go; "
                         f"the arena board is {size}x{size}")
     run = loaded.path.parent.parent if loaded.path.parent.name == "checkpoints" else loaded.path.parent
-    default = f"{agent_name}:{run.name}" + "".join(f"@{k}={v}" for k, v in overrides)
+    default = (body if pretrained.is_spec(body) else f"{agent_name}:{run.name}") + "".join(
+        f"@{k}={v}" for k, v in overrides)
     return PlayerSpec(name or default, bare, "checkpoint", path=str(loaded.path), overrides=overrides,
                       history=loaded.history, searches=loaded.searches)
 

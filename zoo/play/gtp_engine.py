@@ -36,7 +36,7 @@ Rules are the suite's (area scoring, positional superko, suicide illegal). What 
 ``undo`` takes back the last move (a ``play``, ``genmove`` or loaded move) by replaying the game from its start
 position (empty, handicap or loaded setup) without it; the colour of the undone move is then to move. With no
 move to take back it answers ``? cannot undo`` (so handicap stones stay, as in GNU Go). ``boardsize`` accepts
-2..19 (a trained net: only its own size; else ``? unacceptable size``) and clears the board.
+2..19 (a trained net: only its own size; else ``? unacceptable size``, naming both sizes) and clears the board.
 """
 
 from __future__ import annotations
@@ -247,8 +247,11 @@ class GtpEngine:
         if len(args) != 1 or not _is_integer(args[0]):
             raise GtpCommandError("boardsize not an integer")
         size = int(args[0])
-        if not MIN_SIZE <= size <= MAX_SIZE or (self.sizes is not None and size not in self.sizes):
+        if not MIN_SIZE <= size <= MAX_SIZE:
             raise GtpCommandError("unacceptable size")
+        if self.sizes is not None and size not in self.sizes:  # a net of one board size: say which
+            plays = " or ".join(f"{n}x{n}" for n in self.sizes)
+            raise GtpCommandError(f"unacceptable size: {size}x{size}; this player plays {plays} only")
         try:
             check_komi(self.komi, size)
         except ValueError:
@@ -474,7 +477,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m zoo.gtp", description="Serve a zoo player over GTP v2.")
     parser.add_argument("--player", default="random", help="built-in player: random or capture")
     parser.add_argument("--checkpoint", default=None,
-                        help="a trained agent=zero checkpoint (file or run directory) to play with search")
+                        help="a trained agent=zero checkpoint (file, run directory, or pretrained:NAME: "
+                             "python -m zoo.pretrained lists them) to play with search")
     parser.add_argument("--simulations", type=int, default=None, help="search budget per move (--checkpoint)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the player's random generator")
     parser.add_argument("--name", default="zoo", help="engine name answered to 'name'")

@@ -1,6 +1,6 @@
 """Play Go against an agent in the terminal: ``python -m zoo.play_go --human``.
 
-    python -m zoo.play_go --human --checkpoint reports/nets/go7-zero-2h.pt --board 7 --komi 9
+    python -m zoo.play_go --human --checkpoint pretrained:go7
     python -m zoo.play_go --human --opponent mcts:400 --board 9 --color white --sgf mygame.sgf
 
 The opponent is a checkpoint of any agent of the suite (``--checkpoint``; ``--sims N`` sets a searching agent's

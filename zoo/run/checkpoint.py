@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import pretrained
 from agents.nets.checkpoint import refused_pickle
 from zoo.errors import CheckpointError
 
@@ -81,13 +82,26 @@ def list_checkpoints(run_dir: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _CKPT_RE.match(p.name))
 
 
+def resolve_target(target: str | Path, option: str = "") -> Path:
+    """What a user gave where a checkpoint is expected, as a path: ``pretrained:NAME`` is the suite's shipped file
+    of that name, checked against its card's sha256 (:func:`pretrained.resolve`); anything else is taken as a path.
+    ``CheckpointError`` (starting with ``option``) for an unknown name, listing the valid ones, or a damaged file.
+    Every zoo command that takes a checkpoint goes through here (most of them by :func:`resolve_resume`)."""
+    if pretrained.is_spec(target):
+        try:
+            return pretrained.resolve(str(target))
+        except pretrained.PretrainedError as exc:
+            raise CheckpointError(f"{option}{exc}") from None
+    return Path(target)
+
+
 def resolve_resume(target: str | Path, option: str = "resume=") -> Path:
-    """Turn ``resume=`` (a checkpoint file or a run directory) into a checkpoint file.
+    """Turn ``resume=`` (a checkpoint file, a run directory or ``pretrained:NAME``) into a checkpoint file.
 
     For a run directory, the newest checkpoint that loads is chosen; damaged newer ones are skipped (and named).
     ``option`` is how the user gave ``target`` (``"--checkpoint "`` for a command's flag): errors start with it.
     """
-    target = Path(target)
+    target = resolve_target(target, option)
     if target.is_file():
         return target
     if not target.is_dir():
