@@ -4,10 +4,12 @@ unbatched search (one game, one position per net call, as alpha-zero-general and
     python benchmarks/zero_selfplay.py                       # 9x9, resnet b6c64, sims 32 64, B 64 256
     python benchmarks/zero_selfplay.py --board 5 --preset b2c32 --sims 16 --games 16 --moves 2
     python benchmarks/zero_selfplay.py --sims 16 64 --games 64 --search puct gumbel   # PUCT against Gumbel
+    python benchmarks/zero_selfplay.py --sims 64 --games 64 --forced-playouts 0 2    # cost of forced playouts
 
-Per (simulations, B, search): moves/s (positions of self-play per second), net evaluations/s, the average inference
-batch, and the share of wall time inside the forward pass (transfers included); then evaluations/s as a share
-of the raw batched forward rate at batch B (the hardware limit) and moves/s against the unbatched baseline.
+Per (simulations, B, search; the search column reads ``puct k=2`` for PUCT with forced playouts k=2): moves/s
+(positions of self-play per second), net evaluations/s, the average inference batch, and the share of wall time
+inside the forward pass (transfers included); then evaluations/s as a share of the raw batched forward rate at
+batch B (the hardware limit) and moves/s against the unbatched baseline.
 Timings on a shared CPU are noisy: compare ratios from one run. The JAX peer, pgx + mctx, runs beside this one in
 ``benchmarks/zero_vs_pgx.py`` (in its own venv; not a dependency of the suite).
 """
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--games", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--search", nargs="+", default=["puct"], choices=["puct", "gumbel"],
                         help="self-play searches to time (agent.search)")
+    parser.add_argument("--forced-playouts", type=float, nargs="+", default=[0.0],
+                        help="PUCT forced playout coefficients k to time (agent.forced_playouts; 0: off)")
     parser.add_argument("--moves", type=int, default=2, help="timed moves per batched measurement")
     parser.add_argument("--baseline-moves", type=int, default=3, help="timed moves of the unbatched baseline")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -93,10 +97,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {sims} | 1 (unbatched) | puct | {base['moves_per_s']:.2f} | {base['evals_per_s']:.0f} | 1 | "
               f"{base['forward_share']:.2f} | {raw:.0f} | {base['evals_per_s'] / raw:.2f} | 1.00x |", flush=True)
         for games in args.games:
-            for search in args.search:
+            for search, k in [(s, k) for s in args.search for k in args.forced_playouts if s == "puct" or k == 0]:
                 raw = raw_forward(net, game, games, 2.0, device)
-                r = batched_selfplay(net, game, sims, games, args.moves, device, search=search)
-                print(f"| {sims} | {games} | {search} | {r['moves_per_s']:.2f} | {r['evals_per_s']:.0f} | "
+                r = batched_selfplay(net, game, sims, games, args.moves, device, search=search, forced_playouts=k)
+                label = f"{search} k={k:g}" if k > 0 else search
+                print(f"| {sims} | {games} | {label} | {r['moves_per_s']:.2f} | {r['evals_per_s']:.0f} | "
                       f"{r['avg_batch']:.1f} | {r['forward_share']:.2f} | {raw:.0f} | {r['evals_per_s'] / raw:.2f} | "
                       f"{r['moves_per_s'] / base['moves_per_s']:.1f}x |", flush=True)
 

@@ -7,7 +7,8 @@
                   the Search driver, and moves from visit counts
     gumbel.py     Gumbel AlphaZero's kernels on the same tree: sequential halving at the root, deterministic
                   selection below it, the move and the completed-Q policy target
-    nodes.py      what the selection kernels share: leaf status codes, node allocation
+    pruning.py    KataGo's policy target pruning of the root visits after forced playouts (PUCT self-play)
+    nodes.py      what the search kernels share: leaf status codes, node allocation, the PUCT score
     reference.py  the unbatched reference searches, PUCT and Gumbel (tests, baseline)
 
 Importing the package loads only :class:`SearchConfig`; torch and the kernels load with ``mcts`` / ``evaluator``.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 SEARCHES = ("puct", "gumbel")
@@ -56,6 +57,14 @@ class SearchConfig:
     """Share of the root prior replaced by Dir(alpha) noise over the root's searchable moves, where a run asks
     for noise (self-play); 0: never. Never applied below the root; in [0, 1]. PUCT only: ``gumbel`` adds no
     Dirichlet noise (the Gumbel draw is its exploration)."""
+    forced_playouts: float = 0.0
+    """``puct`` only: KataGo's forced playouts (Wu 2019, section 3.1), coefficient ``k``; 0 (default): off; KataGo
+    uses 2. In the games a run searches with noise (self-play's full searches, never play or evaluation), a root
+    child ``c`` already visited but with ``N(c) < sqrt(k * P(c) * sum_c' N(c'))`` (``P`` the root prior, noise
+    included; visits pending under virtual loss counted) is selected regardless of its PUCT score, the lowest
+    index first. The policy target is then pruned (:meth:`~agents.search.mcts.Search.pruned_policy`: forced visits
+    PUCT would not have given are taken back) and the move is still chosen from the unpruned visits. Finite and
+    >= 0."""
     sensible_moves: bool = True
     """The tree holds only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, no pass
     while another move is left unless the opponent has just passed). False: every legal move."""
@@ -87,6 +96,10 @@ class SearchConfig:
             raise ValueError(f"SearchConfig.search must be one of {', '.join(SEARCHES)}, got {self.search!r}")
         if self.search == "gumbel" and self.leaves_per_game > 1:
             raise ValueError("SearchConfig.leaves_per_game > 1 is not supported with search=gumbel")
+        if not (math.isfinite(self.forced_playouts) and self.forced_playouts >= 0):
+            raise ValueError(f"SearchConfig.forced_playouts must be a finite number >= 0, got {self.forced_playouts}")
+        if self.search == "gumbel" and self.forced_playouts > 0:
+            raise ValueError("SearchConfig.forced_playouts > 0 is not supported with search=gumbel")
         if self.max_considered < 2:
             raise ValueError(f"SearchConfig.max_considered must be >= 2, got {self.max_considered}")
         for name in ("gumbel_scale", "c_visit", "c_scale"):

@@ -21,9 +21,10 @@ to the evaluator in ONE batched call; ``expand_nodes`` writes priors and values;
 the paths and removes the virtual losses. Python runs once per step, never per node.
 
 Two selection rules share the tree, the steps and the backup (``SearchConfig.search``): PUCT (``select_leaves``,
-visit counts give the move and the policy target) and Gumbel AlphaZero (``agents/search/gumbel.py``: sequential
-halving over Gumbel-sampled root actions, one leaf per game per step; ``Search.gumbel_results`` gives the move
-and the policy target).
+visit counts give the move and the policy target; with ``forced_playouts``, KataGo's forced playouts at the roots
+searched with noise and ``Search.pruned_policy``'s pruned target, ``agents/search/pruning.py``) and Gumbel
+AlphaZero (``agents/search/gumbel.py``: sequential halving over Gumbel-sampled root actions, one leaf per game per
+step; ``Search.gumbel_results`` gives the move and the policy target).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from agents.search import gumbel
 from agents.search.config import SearchConfig
 from agents.search.evaluator import Evaluator
 from agents.search.game import GameBatch
-from agents.search.nodes import COLLIDED, EVAL, IDLE, KNOWN, _alloc
+from agents.search.nodes import COLLIDED, EVAL, IDLE, KNOWN, _alloc, _puct_score
+from agents.search.pruning import prune_visits
 
 # ---------------------------------------------------------------------------------------------------------------
 # Kernels
@@ -57,19 +59,34 @@ def _puct(child_n, child_w, prior, node_n, value, g, node, c_puct, fpu):
             continue
         n = child_n[g, node, a]
         q = child_w[g, node, a] / n if n > 0 else q_unvisited
-        score = q + c_puct * p * sqrt_n / (1.0 + n)
+        score = _puct_score(q, p, sqrt_n, n, c_puct)
         if score > best:
             best, best_a = score, a
     return best_a
 
 
+@njit(cache=True, inline="always")
+def _forced_child(child_n, prior, node_n, g, k):
+    """Forced playouts (KataGo): the lowest root action of game ``g`` already visited but below its forced count,
+    ``0 < N(a) < sqrt(k * P(a) * N(root))``; -1 when there is none (PUCT decides)."""
+    total = k * node_n[g, 0]
+    for a in range(prior.shape[2]):
+        p = prior[g, 0, a]
+        n = child_n[g, 0, a]
+        if p > 0.0 and n > 0 and n < math.sqrt(total * p):
+            return a
+    return -1
+
+
 @njit(cache=True)
 def select_leaves(child, child_n, child_w, prior, node_n, value, expanded, terminal, size, remaining, leaves,
-                  c_puct, fpu, fpu_root, vloss, path_nodes, path_actions, depth, status):
+                  c_puct, fpu, fpu_root, vloss, forced, k_forced, path_nodes, path_actions, depth, status):
     """Select up to ``min(leaves, remaining[g])`` leaves in each game; row ``r = g * leaves + l`` of the outputs.
 
     ``path_nodes[r, :depth[r] + 1]`` are the nodes from the root to the leaf and ``path_actions[r, :depth[r]]``
     the actions between them. Every edge taken gets one visit and ``-vloss`` at once (undone on collision).
+    At the root of the games where ``forced[g]`` (bool ``(B,)``), a visited child below its forced count
+    (``_forced_child``, coefficient ``k_forced``) is taken before PUCT is asked.
     """
     for g in range(child.shape[0]):
         for lf in range(leaves):
@@ -83,7 +100,9 @@ def select_leaves(child, child_n, child_w, prior, node_n, value, expanded, termi
                 if terminal[g, node]:
                     status[r] = KNOWN
                     break
-                a = _puct(child_n, child_w, prior, node_n, value, g, node, c_puct, fpu_root if node == 0 else fpu)
+                a = _forced_child(child_n, prior, node_n, g, k_forced) if node == 0 and forced[g] else -1
+                if a < 0:
+                    a = _puct(child_n, child_w, prior, node_n, value, g, node, c_puct, fpu_root if node == 0 else fpu)
                 child_n[g, node, a] += 1
                 child_w[g, node, a] -= vloss
                 node_n[g, node] += 1
@@ -253,6 +272,8 @@ class Search:
         """Run ``simulations[g]`` new simulations from each root (0: leave that game alone); exploration noise at
         the roots where ``noise[g]``: Dirichlet noise in the prior (PUCT), a Gumbel draw (Gumbel). Finished roots
         are skipped. With Gumbel, each call is one move's search: its halving schedule spans ``simulations[g]``.
+        PUCT with ``cfg.forced_playouts > 0`` also forces root playouts in the games with noise (self-play's full
+        searches); :meth:`pruned_policy` then gives their policy targets.
         """
         sims = np.broadcast_to(np.asarray(simulations, np.int64), (self.B,)).copy()
         sims[roots.done] = 0
@@ -265,6 +286,7 @@ class Search:
         done = np.zeros(self.B, np.int64)
         cfg = self.cfg
         vloss = cfg.virtual_loss if self.L > 1 else 0.0
+        forced = noisy.copy() if cfg.forced_playouts > 0 else np.zeros(self.B, np.bool_)
         while (remaining := sims - done).max() > 0:
             if self.gumbel:
                 gumbel.select_leaves_gumbel(
@@ -272,8 +294,8 @@ class Search:
                     cfg.c_visit, cfg.c_scale, self.path_nodes, self.path_actions, self.depth, self.status)
             else:
                 select_leaves(*self.arrays, remaining, self.L, cfg.c_puct, cfg.fpu_reduction,
-                              cfg.fpu_root_reduction, vloss, self.path_nodes, self.path_actions, self.depth,
-                              self.status)
+                              cfg.fpu_root_reduction, vloss, forced, cfg.forced_playouts, self.path_nodes,
+                              self.path_actions, self.depth, self.status)
             self._evaluate_leaves(roots)
             backup(self.child_w, self.value, self.L, vloss, self.path_nodes, self.path_actions, self.depth,
                    self.status)
@@ -376,6 +398,16 @@ class Search:
         g = np.arange(self.B)
         n = self.child_n[g, 0, actions]
         return np.where(n > 0, self.child_w[g, 0, actions] / np.maximum(n, 1), 0.0)
+
+    def pruned_policy(self) -> np.ndarray:
+        """PUCT: float32 ``(B, A)``: the root visit distribution after policy target pruning (KataGo; see
+        :func:`agents.search.pruning.prune_visits`, coefficient ``cfg.forced_playouts``), rows summing to 1; zeros
+        for empty trees. With ``forced_playouts`` 0 it is the plain visit distribution."""
+        cfg = self.cfg
+        pruned = prune_visits(self.child_n[:, 0], self.child_w[:, 0], self.prior[:, 0], self.node_n[:, 0],
+                              cfg.forced_playouts, cfg.c_puct)
+        pruned[self.size == 0] = 0.0
+        return (pruned / np.maximum(pruned.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
 
     def gumbel_results(self) -> tuple[np.ndarray, np.ndarray]:
         """Gumbel search only: ``(policy, actions)`` of the last :meth:`run` at every root. ``policy`` float32

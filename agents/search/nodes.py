@@ -1,5 +1,6 @@
-"""What the selection kernels share (``mcts.select_leaves``, ``gumbel.select_leaves_gumbel``): leaf status codes
-and the allocation of a tree node (layout in :mod:`agents.search.mcts`)."""
+"""What the search kernels share (``mcts.select_leaves``, ``gumbel.select_leaves_gumbel``,
+``pruning.prune_visits``): leaf status codes, the allocation of a tree node (layout in :mod:`agents.search.mcts`)
+and the PUCT score of an edge."""
 
 from __future__ import annotations
 
@@ -24,3 +25,10 @@ def _alloc(child, child_n, child_w, prior, node_n, value, expanded, terminal, si
     expanded[g, i] = False
     terminal[g, i] = False
     return i
+
+
+@njit(cache=True, inline="always")
+def _puct_score(q, p, sqrt_n, n, c_puct):
+    """PUCT score of an edge: ``q + c_puct * p * sqrt_n / (1 + n)`` (Q, prior, sqrt of the parent's visits, the
+    edge's visits)."""
+    return q + c_puct * p * sqrt_n / (1.0 + n)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from agents.search.config import SEARCHES, SearchConfig
@@ -60,6 +61,12 @@ class ZeroConfig:
     dirichlet_eps: float = 0.25
     """Share of the root prior replaced by noise in self-play (0: no noise). Never applied below the root. PUCT
     only (Gumbel explores by its Gumbel draw)."""
+    forced_playouts: float = 0.0
+    """PUCT only: KataGo's forced playouts and policy target pruning (Wu 2019, section 3.1), coefficient ``k``; 0
+    (default): off; KataGo uses 2. At the root of full self-play searches, a child already visited gets at least
+    ``sqrt(k * P(c) * total root visits)`` visits whatever its PUCT score; the recorded policy target then takes
+    back those forced visits that PUCT would not have given (children left with 1 visit or fewer drop out),
+    while the move is still chosen from the unpruned visits. Play and evaluation never force."""
     sensible_moves: bool = True
     """Search only the game's sensible moves (``GameBatch.sensible_masks``; Go: no own-eye fills, and no pass while
     another move is left unless the opponent has just passed), in self-play and in play. Off: every legal move,
@@ -159,6 +166,12 @@ class ZeroConfig:
             raise ValueError(f"agent.search must be one of {', '.join(SEARCHES)}, got {self.search!r}")
         if self.search == "gumbel" and self.leaves_per_game > 1:
             raise ValueError("agent.leaves_per_game > 1 is not supported with agent.search=gumbel")
+        if not (math.isfinite(self.forced_playouts) and self.forced_playouts >= 0):
+            raise ValueError(f"agent.forced_playouts must be a finite number >= 0 (0: off; KataGo uses 2), got "
+                             f"{self.forced_playouts}")
+        if self.search == "gumbel" and self.forced_playouts > 0:
+            raise ValueError(f"agent.forced_playouts={self.forced_playouts:g} applies to PUCT search only; set "
+                             "agent.forced_playouts=0 with agent.search=gumbel")
         if self.max_considered < 2:
             raise ValueError(f"agent.max_considered must be >= 2 (valid: 2 and up), got {self.max_considered}")
         for name in ("gumbel_scale", "c_visit", "c_scale"):
@@ -215,6 +228,7 @@ class ZeroConfig:
                             play_leaves=self.play_leaves, virtual_loss=self.virtual_loss, c_puct=self.c_puct,
                             fpu_reduction=self.fpu_reduction, fpu_root_reduction=self.fpu_root_reduction,
                             dirichlet_alpha=self.dirichlet_alpha, dirichlet_eps=self.dirichlet_eps,
-                            sensible_moves=self.sensible_moves, tree_reuse=self.tree_reuse,
-                            play_temp_moves=self.play_temp_moves, gumbel_scale=self.gumbel_scale,
-                            max_considered=self.max_considered, c_visit=self.c_visit, c_scale=self.c_scale)
+                            forced_playouts=self.forced_playouts, sensible_moves=self.sensible_moves,
+                            tree_reuse=self.tree_reuse, play_temp_moves=self.play_temp_moves,
+                            gumbel_scale=self.gumbel_scale, max_considered=self.max_considered, c_visit=self.c_visit,
+                            c_scale=self.c_scale)

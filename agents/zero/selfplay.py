@@ -6,8 +6,11 @@ subtree. A game that ends is turned into a :class:`FinishedGame` and restarts at
 
 PUCT (``cfg.search == "puct"``): Dirichlet noise on full searches; the policy target is the root visit
 distribution and the move is drawn by visit counts for the first ``temperature_moves`` moves, else the most
-visited. Gumbel: every search draws its Gumbel noise (``gumbel_scale``); the policy target is softmax(logits +
-sigma(completed Q)) and the move is the search's action (``Search.gumbel_results``), with no temperature.
+visited. With ``forced_playouts`` (KataGo) full searches also force root playouts, and their policy target is
+the visit distribution after policy target pruning (``Search.pruned_policy``); the move still comes from the
+unpruned visits. Gumbel: every search draws its Gumbel noise (``gumbel_scale``); the policy target is
+softmax(logits + sigma(completed Q)) and the move is the search's action (``Search.gumbel_results``), with no
+temperature.
 
 The value target ``z`` of a position is the game's outcome from the view of the player to move there (+1 won,
 -1 lost, 0 draw).
@@ -170,7 +173,10 @@ class SelfPlay:
         else:
             self.search.run(games, sims, noise=full)
             counts = self.search.visit_counts()
-            policy = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+            if cfg.forced_playouts > 0:
+                policy = self.search.pruned_policy()  # full searches forced root playouts; their targets prune them
+            else:
+                policy = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
             actions = choose_moves(counts, games.move_count < cfg.temperature_moves, self.rng)
         resign = self._resignations(actions, to_play)
         for g in range(self.B):

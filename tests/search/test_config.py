@@ -25,12 +25,12 @@ FIELDS = [f.name for f in dataclasses.fields(SearchConfig)]
 def test_every_search_field_round_trips_from_zero_config() -> None:
     changed = dict(simulations=33, leaves_per_game=3, play_leaves=5, virtual_loss=0.5, c_puct=2.25,
                    fpu_reduction=0.1, fpu_root_reduction=0.05, dirichlet_alpha=0.3, dirichlet_eps=0.4,
-                   sensible_moves=False, tree_reuse=False, play_temp_moves=4, gumbel_scale=0.5, max_considered=8,
-                   c_visit=20.0, c_scale=0.1)
+                   forced_playouts=2.0, sensible_moves=False, tree_reuse=False, play_temp_moves=4, gumbel_scale=0.5,
+                   max_considered=8, c_visit=20.0, c_scale=0.1)
     assert set(changed) | {"search"} == set(FIELDS)
     zero = ZeroConfig(**changed)
     assert zero.search_config == SearchConfig(**changed)
-    gumbel = dict(changed, search="gumbel", leaves_per_game=1)
+    gumbel = dict(changed, search="gumbel", leaves_per_game=1, forced_playouts=0.0)
     assert ZeroConfig(**gumbel).search_config == SearchConfig(**gumbel)
     assert ZeroConfig().search_config == SearchConfig()  # same defaults
     zero_fields = {f.name for f in dataclasses.fields(ZeroConfig)}

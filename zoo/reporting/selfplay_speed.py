@@ -18,16 +18,17 @@ from envs.go.game import GoGame
 
 
 def batched_selfplay(net: torch.nn.Module, game: GoGame, sims: int, games: int, moves: int, device: str,
-                     seconds: float = 0.0, search: str = "puct") -> dict[str, float]:
+                     seconds: float = 0.0, search: str = "puct", forced_playouts: float = 0.0) -> dict[str, float]:
     """One warm-up move, then ``moves`` timed moves of ``games`` self-play games with ``sims`` simulations each
-    (``ZeroConfig`` defaults otherwise, ``search`` ``puct`` or ``gumbel``, no resignation, seed 0), and more moves
-    until ``seconds`` have passed.
+    (``ZeroConfig`` defaults otherwise, ``search`` ``puct`` or ``gumbel``, ``forced_playouts`` k for PUCT, no
+    resignation, seed 0), and more moves until ``seconds`` have passed.
 
     ``net`` takes ``(planes (B, C, H, W), mask (B, A))`` on ``device`` and returns ``(logits (B, A), value (B,))``.
     Returns ``moves`` (timed moves per game), ``moves_per_s`` (positions of self-play per second, all games),
     ``evals_per_s`` (net evaluations per second), ``avg_batch`` (positions per net call) and ``forward_share``
     (the share of wall time inside the forward pass, transfers included)."""
-    cfg = ZeroConfig(games=games, simulations=sims, resign_threshold=-1.0, search=search)
+    cfg = ZeroConfig(games=games, simulations=sims, resign_threshold=-1.0, search=search,
+                     forced_playouts=forced_playouts)
     evaluator = NetEvaluator(net, device)
     selfplay = SelfPlay(cfg, game, evaluator, np.random.default_rng(0))
     selfplay.play(1)
