@@ -196,12 +196,26 @@ MAX_PREFLIGHT_JOBS = 256
 """A multirun's combinations checked before Hydra starts (the rest are checked as each job starts)."""
 
 
+QUOTED_LISTS = ("agent.board_mix",)
+"""Keys whose value is itself a comma-separated list (``agent.board_mix=5:0.2,7:0.3,9:0.5``): :func:`prepare_argv`
+quotes it, since Hydra reads an unquoted comma as a sweep. A quoted value (``'5:0.5,9:0.5','7:0.5,9:0.5'`` sweeps
+two mixes under ``-m``) is left as it is."""
+
+
 def prepare_argv(argv: list[str]) -> list[str]:
     """``env.kwargs.KEY=VALUE`` and ``+env.kwargs.KEY=VALUE`` -> ``++env.kwargs.KEY=VALUE``: an env keyword its YAML
     file does not list is set like one it does, with or without ``+`` (the names are checked against the env's
-    constructor instead, with the valid ones listed)."""
-    return [f"++{arg.removeprefix('+')}" if arg.removeprefix("+").startswith("env.kwargs.") and "=" in arg else arg
-            for arg in argv]
+    constructor instead, with the valid ones listed). ``KEY=A,B`` for the keys of :data:`QUOTED_LISTS` ->
+    ``KEY='A,B'``: one value, not a sweep."""
+    out = []
+    for arg in argv:
+        key, eq, value = arg.partition("=")
+        if key.removeprefix("+").startswith("env.kwargs.") and eq:
+            arg = f"++{arg.removeprefix('+')}"
+        elif key in QUOTED_LISTS and "," in value and not any(c in value for c in "'\"[]()"):
+            arg = f"{key}='{value}'"
+        out.append(arg)
+    return out
 
 
 def preflight(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -210,7 +224,8 @@ def preflight(argv: list[str]) -> tuple[str | None, list[str]]:
 
     Each job of a multirun is composed with Hydra's compose API and validated into a :class:`RunConfig`; the env's
     constructor, ``resume=`` and the device are checked (:func:`zoo.launch.check`). A single ``resume=RUN_DIR`` run
-    gets ``hydra.run.dir=RUN_DIR`` and no ``.hydra/`` subfolder, so it writes into the resumed folder only.
+    gets ``hydra.run.dir=RUN_DIR`` and no ``.hydra/`` subfolder, so it writes into the resumed folder only (not a
+    run on another env: that is a warm start, a new run in a new folder).
     """
     if any(arg.startswith("-") and arg not in HYDRA_COMMAND_FLAGS for arg in argv):
         return None, argv
@@ -241,7 +256,7 @@ def preflight(argv: list[str]) -> tuple[str | None, list[str]]:
     except (HydraException, OmegaConfBaseException) as exc:
         return _one_line(exc), argv
     if not multirun and configs and configs[0].resume:
-        resumed = resumed_run_dir(configs[0].resume)
+        resumed = resumed_run_dir(configs[0].resume, configs[0].env.id)
         if resumed is not None:
             keep = [a for a in argv if not a.lstrip("+").startswith(("hydra.run.dir=", "hydra.output_subdir="))]
             return None, [*keep, f"hydra.run.dir={_quoted(str(resumed.resolve()))}", "hydra.output_subdir=null"]

@@ -20,6 +20,8 @@ users test with ``isinstance`` before calling it:
   and how far the collect running now has come (a self-play collect takes a minute on a CPU).
 - :class:`Episodic`: keeps the env's episode running from one ``collect`` to the next (dqn), and hands its view
   of that episode to the runner's checkpoints.
+- :class:`WarmStarter`: starts a new run from the nets of another run's checkpoint, on another board (zero with
+  a net that runs on every board size).
 - :class:`QValued`: has an action value for every observation and action (q, sarsa, vi, dqn); the pictures of a
   gridworld agent's greedy policy and values.
 """
@@ -260,6 +262,18 @@ class Episodic(Protocol):
     def load_episode_state(self, state: Mapping[str, Any]) -> None:
         """Continue the episode of :meth:`episode_state` in an env put back where it was then; ``ValueError``
         when ``state`` does not fit the agent."""
+        ...
+
+
+@runtime_checkable
+class WarmStarter(Protocol):
+    """An agent that can start from the nets of a checkpoint of another env (``resume=`` a run on another board): a
+    warm start, weights only, where an ordinary ``load_state_dict`` needs the same env."""
+
+    def warm_start_from(self, state: Mapping[str, Any]) -> str:
+        """Load the weights of ``state`` (a ``state_dict`` of this kind of agent, saved on another env) and nothing
+        else: optimizer, replay window, self-play and counters start fresh. Returns the one-line notice of what it
+        loaded (naming both boards); ``ValueError`` naming the reason when the weights cannot serve this env."""
         ...
 
 

@@ -53,8 +53,14 @@ def register_all() -> None:
         _register(
             f"{NAMESPACE}/Go{size}x{size}-v0",
             entry_point="envs.go.single:GoEnv",
-            kwargs={"board_size": size, "komi": 7.5 if size >= 9 else float(_small_board_komi(size))},
+            kwargs={"board_size": size, "komi": go_komi(size)},
         )
+
+
+def go_komi(size: int) -> float:
+    """The komi the suite registers for Go on ``size`` x ``size``: 7.5 from 9x9 up, below it the area-scoring value
+    of perfect play where known (5x5: 24, 7x7: 9), else 7.5."""
+    return 7.5 if size >= 9 else float(_small_board_komi(size))
 
 
 def _small_board_komi(size: int) -> float:

@@ -14,6 +14,7 @@ registers the suite's environments (:mod:`envs`) with Gymnasium.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +44,27 @@ def check(cfg: RunConfig) -> None:
             raise ConfigError(f"device={cfg.device} but CUDA is not available here; use device=auto or device=cpu")
 
 
-def resumed_run_dir(resume: str) -> Path | None:
+def resumed_run_dir(resume: str, env_id: str | None = None) -> Path | None:
     """The run directory a ``resume=`` target continues in (the run's own folder), or ``None`` for a checkpoint
-    file outside any run directory, such as ``pretrained:NAME`` (the run then writes to a new one)."""
+    file outside any run directory, such as ``pretrained:NAME``, or for a run on another env than ``env_id`` (its
+    ``config.json`` says which): a warm start, which is a new run (the run then writes to a new one)."""
     target = resolve_target(resume, "resume=")
+    folder = None
     if target.is_dir():
-        return target
-    if target.is_file() and target.parent.name in ("checkpoints", "stages"):
-        return target.parent.parent
-    return None
+        folder = target
+    elif target.is_file() and target.parent.name in ("checkpoints", "stages"):
+        folder = target.parent.parent
+    if folder is not None and env_id is not None and _run_env(folder) not in (None, env_id):
+        return None
+    return folder
+
+
+def _run_env(folder: Path) -> str | None:
+    """The env id a run folder's ``config.json`` names (None when it has none or cannot be read)."""
+    try:
+        return json.loads((folder / "config.json").read_text(encoding="utf-8"))["env"]["id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def run_hooks() -> RunHooks:

@@ -183,3 +183,14 @@ class Game(Protocol):
         """Apply symmetry ``k`` (``0 .. num_symmetries - 1``, 0 the identity) to planes ``(n, C, H, W)`` and
         policies ``(n, num_actions)``; returns new arrays."""
         ...
+
+
+@runtime_checkable
+class ResizableGame(Game, Protocol):
+    """A :class:`Game` that can be played on other boards: what zero's ``agent.board_mix`` needs to self-play
+    several board sizes with one net. Go has it: ``envs.go.game.GoGame``."""
+
+    def resized(self, size: int) -> Game:
+        """The same game on a ``size`` x ``size`` board, with the settings the game gives that size (Go: the
+        suite's komi for it); ``ValueError`` naming the valid sizes for one the game cannot be played on."""
+        ...

@@ -5,6 +5,7 @@ it its :class:`agents.search.SearchConfig`.
 
     config.py     ZeroConfig (``conf/agent/zero.yaml``), the search's fields among them
     selfplay.py   B games at once: search, temperature, resignation, playout cap randomisation
+    board_mix.py  the other board sizes of ``agent.board_mix``: one self-play and replay window per size
     replay.py     the replay window (bit-packed planes)
     learner.py    cross-entropy + MSE + L2, symmetry augmentation
     gating.py     net against net with batched search (the match against the previous best, the gate)

@@ -7,12 +7,19 @@ for the arena and the GTP engine, and ``act(obs, mask)`` plays the raw policy wh
 
 Its capabilities (``agents.protocol``): :class:`Searcher` (attach, reset, reseed, select_move(s)),
 :class:`SelfPlayer` (its self-play weights and replay window, for remote self-play and data-parallel ranks; the
-previous best; the compressed self-play net) and :class:`Accelerable` (precision, compile, data parallelism).
+previous best; the compressed self-play net), :class:`Accelerable` (precision, compile, data parallelism) and
+:class:`WarmStarter` (the nets of a checkpoint of another board, with a net that runs on every size).
+
+With ``agent.board_mix`` it self-plays several board sizes with its one net (:mod:`agents.zero.board_mix`): the
+run's board (the env's) is its own self-play and replay window, as without a mix, sized by its share; the other
+sizes are a :class:`BoardMix`, and each gradient step draws from every size's window in proportion. Evaluation,
+play and the match against the previous best stay on the run's board.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,13 +31,14 @@ import torch
 
 from agents.nets import NetConfig, build_net, load_weights
 from agents.nets.checkpoint import saved_aux
-from agents.protocol import Accelerable, Described, Searcher, SelfPlayer
+from agents.protocol import Accelerable, Described, Searcher, SelfPlayer, WarmStarter
 from agents.search.evaluator import NetEvaluator, ScoreUtility
 from agents.search.game import Game, State
 from agents.search.mcts import Search, play_moves
-from agents.zero.config import ZeroConfig
+from agents.zero.board_mix import BoardMix, games_in
+from agents.zero.config import BOARD_MIX_FORM, ZeroConfig
 from agents.zero.gating import net_match
-from agents.zero.learner import Learner
+from agents.zero.learner import Learner, Window
 from agents.zero.replay import Replay
 from agents.zero.selfplay import FinishedGame, SelfPlay, check_aux_game
 
@@ -71,7 +79,7 @@ def _settings(game: Game) -> tuple[Any, ...]:
     return tuple(getattr(game, k, None) for k in ("board_size", "komi", "history", "max_moves", "num_actions"))
 
 
-class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
+class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described, WarmStarter):
     """AlphaZero on any game meeting ``agents.search.game.Game``; see the module docstring."""
 
     name = "zero"
@@ -89,6 +97,15 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
             raise ValueError(f"agent zero needs a board net (net=resnet, mobilenet or densenet), got {net!r}")
         net_cfg = net if net is not None else default_net(cfg, shape[1])
         self.net_cfg = net_cfg
+        self.plan = cfg.board_plan
+        """The sizes of ``cfg.board_mix`` with their shares (``()``: no mix)."""
+        self.main_plan = self._check_mix(net, shape[1])
+        """The run's board's part of the mix (None: no mix)."""
+        self.selfplay_cfg = (cfg if self.main_plan is None
+                             else dataclasses.replace(cfg, games=self.main_plan.games, board_mix=""))
+        """What the run's board's self-play plays by: ``cfg``, or with a mix its share of the games."""
+        self.mix = BoardMix(cfg, shape[1]) if self.main_plan is not None else None
+        """The mix's other sizes: their games, self-play and windows (None: no mix)."""
         self.net_source = "net=" if net is not None else "auto" if cfg.net_preset == "auto" else "net_preset"
         """Where the net's size came from (for :meth:`describe`)."""
         self.net = build_net(net_cfg, shape[0], shape[1], self.num_actions, aux=cfg.aux_heads).to(device).eval()
@@ -109,7 +126,8 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         self._collect_from: int | None = None
         """``selfplay.positions`` when the collect running now began (:attr:`collect_steps`)."""
         self.learner = Learner(cfg, self.net, device)
-        self.replay = Replay(cfg.replay_size, self.plane_shape, self.num_actions, aux=cfg.aux_heads)
+        capacity = cfg.replay_size if self.main_plan is None else self.main_plan.capacity
+        self.replay = Replay(capacity, self.plane_shape, self.num_actions, aux=cfg.aux_heads)
         self.game: Game | None = None
         self.selfplay: SelfPlay | None = None
         self._selfplay_state: Mapping[str, Any] | None = None
@@ -137,8 +155,29 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
                              f"and {game.num_actions} actions; this agent's net expects {self.plane_shape[0]} "
                              f"planes on {self.plane_shape[1]}x{self.plane_shape[2]} and {self.num_actions} actions")
         if self.game is None or _settings(self.game) != _settings(game):
+            if self.mix is not None:
+                self.mix.attach(game)  # the other sizes' games, from this one
             self.game, self.selfplay = game, None  # another game: self-play restarts on it
             self.reset()
+
+    def _check_mix(self, net: NetConfig | None, size: int) -> Any:
+        """The run's board's part of ``cfg.board_mix`` (None without a mix); ``ValueError`` (one line) when the net
+        does not run on every size, the mix leaves out the run's board (``size``), or the score head's bins (the
+        run's board's) cannot hold a larger board's margins."""
+        cfg = self.cfg
+        if not self.plan:
+            return None
+        cfg.check_net(net)
+        main = next((p for p in self.plan if p.size == size), None)
+        if main is None:
+            raise ValueError(f"agent.board_mix={cfg.board_mix} leaves out this run's board, {size}x{size} (the env's): "
+                             f"give it a share; valid form: {BOARD_MIX_FORM}")
+        largest = self.plan[-1].size
+        if "score" in cfg.aux_heads and largest > size:
+            raise ValueError(f"agent.board_mix={cfg.board_mix} plays {largest}x{largest}, whose margins the score "
+                             f"head's bins (those of the run's {size}x{size}) cannot hold: make the largest board "
+                             "the env's, or set agent.score_weight=0")
+        return main
 
     def _game_of(self, env: gymnasium.Env) -> Game:
         game = getattr(env.unwrapped, "game", None)
@@ -169,6 +208,8 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
             "training": f"once finished games hold {self.min_replay:,} positions; {cfg.train_ratio:g} trained per "
                         "new one",
         }
+        if self.mix is not None:
+            rows["board mix"] = self.mix.describe(self.main_plan)
         if self.utility is not None:
             rows["search value"] = (f"(value + {self.utility.weight:g} x 2/pi atan(score / {self.utility.scale:g})) / "
                                     f"{1 + self.utility.weight:g}")
@@ -179,54 +220,85 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
     @property
     def collect_steps(self) -> int:
         """Positions played so far by the collect running now (0 between collects)."""
-        start, sp = self._collect_from, self.selfplay
-        return 0 if start is None or sp is None else max(sp.positions - start, 0)
+        start = self._collect_from
+        return 0 if start is None else max(self._played() - start, 0)
+
+    def _played(self) -> int:
+        """Moves played so far by every self-play (the run's board's and the mix's other sizes')."""
+        own = self.selfplay.positions if self.selfplay is not None else 0
+        return own + (sum(self.mix.positions().values()) if self.mix is not None else 0)
 
     # -- self-play and learning ----------------------------------------------------------------------------------
 
     def collect(self, env: gymnasium.Env) -> ZeroBatch:
-        """Play ``moves_per_collect`` moves in each of the ``games`` self-play games; store finished games."""
+        """Play ``moves_per_collect`` moves in each of the ``games`` self-play games (with a mix: in every size's
+        share of them); store finished games."""
         if self.game is None or getattr(env.unwrapped, "game", None) is not None:
             self.attach(self._game_of(env))
         self._refresh_selfplay_net()
         if self.selfplay is None:
             state, self._selfplay_state = self._selfplay_state, None
-            self.selfplay = SelfPlay(self.cfg, self.game, self.selfplay_evaluator, self.rng, state=state)
+            self.selfplay = SelfPlay(self.selfplay_cfg, self.game, self.selfplay_evaluator, self.rng, state=state)
+        if self.mix is not None:
+            self.mix.start(self.selfplay_evaluator, self.rng)
         sp, ev = self.selfplay, self.selfplay_evaluator
-        before = (time.perf_counter(), ev.forward_seconds, ev.calls, ev.positions, sp.positions)
-        self._collect_from = sp.positions
+        before = (time.perf_counter(), ev.forward_seconds, ev.calls, ev.positions, self._played())
+        sizes_before = self._positions_by_size()
+        self._collect_from = before[4]
         try:
             finished = sp.play(self.cfg.moves_per_collect)
+            others = self.mix.play(self.cfg.moves_per_collect) if self.mix is not None else {}
         finally:
             self._collect_from = None
         wall = time.perf_counter() - before[0]
-        new = self.add_games(finished)
+        played = self._played() - before[4]
+        every = finished + [g for games in others.values() for g in games]
+        new = self.add_games(every)
         calls, evals = ev.calls - before[2], ev.positions - before[3]
-        metrics = {"selfplay/positions_per_s": (sp.positions - before[4]) / wall,
+        metrics = {"selfplay/positions_per_s": played / wall,
                    "selfplay/evals_per_s": evals / wall, "selfplay/avg_batch": evals / max(calls, 1),
                    "selfplay/forward_share": (ev.forward_seconds - before[1]) / wall,
-                   "selfplay/games": float(self.games_played), "selfplay/replay_size": float(len(self.replay))}
+                   "selfplay/games": float(self.games_played), "selfplay/replay_size": float(self.replay_size)}
+        if self.mix is not None:
+            windows = {self.plane_shape[1]: len(self.replay), **self.mix.sizes()}
+            for size, now in self._positions_by_size().items():
+                metrics[f"selfplay/positions_{size}"] = float(now - sizes_before[size])
+                metrics[f"selfplay/replay_size_{size}"] = float(windows[size])
         if self.compression is not None:
             metrics["selfplay/compressed"] = float(self.selfplay_evaluator.net is not self._selfplay_source)
-        if finished:
+        if finished:  # the run's board's games
             metrics["selfplay/game_length"] = float(np.mean([len(g.actions) for g in finished]))
             metrics["selfplay/black_wins"] = float(np.mean([g.winner > 0 for g in finished]))
             metrics["selfplay/resigned"] = float(np.mean([g.resigned for g in finished]))
             checked = [g.false_resign for g in finished if g.false_resign is not None]
             if checked:
                 metrics["selfplay/false_resign"] = float(np.mean(checked))
-        return ZeroBatch(sp.positions - before[4], [float(g.winner) for g in finished],
-                         [len(g.actions) for g in finished], new, finished, metrics)
+        return ZeroBatch(played, [float(g.winner) for g in every], [len(g.actions) for g in every], new, every,
+                         metrics)
+
+    def _positions_by_size(self) -> dict[int, int]:
+        """Board size -> moves its self-play has played so far (the run's board first)."""
+        own = self.selfplay.positions if self.selfplay is not None else 0
+        return {self.plane_shape[1]: own, **(self.mix.positions() if self.mix is not None else {})}
 
     def update(self, batch: ZeroBatch) -> dict[str, float]:
         """Train ``new_positions * train_ratio / batch_size`` steps once the window holds ``min_replay``."""
         metrics = dict(batch.metrics)
-        if len(self.replay) >= self.min_replay:
-            steps = int(round(batch.new_positions * self.cfg.train_ratio / self.cfg.batch_size))
+        steps = int(round(batch.new_positions * self.cfg.train_ratio / self.cfg.batch_size))
+        if self.mix is None and len(self.replay) >= self.min_replay:
             metrics.update(self.learner.train(self.replay, steps, self.rng, self.game))
+        elif self.mix is not None and self.replay_size >= self.min_replay:  # (and every size's window holds some)
+            metrics.update(self.learner.train_windows(self._windows(), steps, self.rng))
         metrics["train/gradient_steps"] = float(self.learner.steps)
         self._updates_since_build += 1
         return metrics
+
+    def _windows(self) -> list[Window]:
+        """Every size's window with its part of the minibatch, smallest board first (a mix only)."""
+        assert self.mix is not None and self.main_plan is not None
+        own = Window(str(self.plane_shape[1]), self.replay, self.game, self.main_plan.batch)
+        others = [Window(str(size), b.replay, b.game, b.plan.batch) for size, b in self.mix.boards.items()]
+        return sorted([own, *others], key=lambda w: int(w.label))
 
     # -- the replay window and the self-play weights, for self-play played elsewhere -----------------------------
 
@@ -237,33 +309,52 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         new = 0
         for g in games:
             if len(g.z):
-                self.replay.add(g.planes, g.policy.astype(np.float16), g.z, g.ownership, g.score)
+                self._window_for(g.policy.shape[1]).add(g.planes, g.policy.astype(np.float16), g.z, g.ownership,
+                                                        g.score)
                 new += len(g.z)
         self.games_played += len(games)
-        self.recent_games = (self.recent_games + list(games))[-4:]
+        own = [g for g in games if g.policy.shape[1] == self.num_actions]  # SGF samples: the run's board
+        self.recent_games = (self.recent_games + own)[-4:]
         return new
+
+    def _window_for(self, num_actions: int) -> Replay:
+        """The window of the board with ``num_actions`` actions (the run's, or a size of the mix); ``ValueError``
+        when no board of this agent has that many."""
+        if num_actions == self.num_actions:
+            return self.replay
+        board = self.mix.board_for(num_actions) if self.mix is not None else None
+        if board is None:
+            raise ValueError(f"positions with {num_actions} actions fit no board of this agent (the run's has "
+                             f"{self.num_actions}{'; agent.board_mix=' + self.cfg.board_mix if self.mix else ''})")
+        return board.replay
 
     def add_positions(self, planes: np.ndarray, policy: np.ndarray, z: np.ndarray, games: int = 0,
                       ownership: np.ndarray | None = None, score: np.ndarray | None = None) -> None:
         """Stored positions back into the window (packed planes uint8, policies float16, outcomes int8, and their
         auxiliary targets when stored: ownership int8 ``(n, N*N)``, score float ``(n,)``, NaN for none), from
-        ``games`` finished games (counted in ``games_played``)."""
-        self.replay.add(planes, policy, z, ownership, score)
+        ``games`` finished games (counted in ``games_played``). With a mix they go to the window of the board
+        their policies fit."""
+        self._window_for(np.asarray(policy).shape[1]).add(planes, policy, z, ownership, score)
         self.games_played += games
 
     @property
     def replay_size(self) -> int:
-        """Positions in the replay window."""
-        return len(self.replay)
+        """Positions in the replay window (with a mix: in every size's window), or, with a mix while a size's
+        window is still empty, 0 (nothing to train on yet: each step draws from every size)."""
+        if self.mix is None:
+            return len(self.replay)
+        sizes = [len(self.replay), *self.mix.sizes().values()]
+        return sum(sizes) if min(sizes) > 0 else 0
 
     @property
     def replay_added(self) -> int:
-        """Positions ever added to the replay window."""
-        return self.replay.added
+        """Positions ever added to the replay window (with a mix: to every size's window)."""
+        return self.replay.added + (self.mix.added() if self.mix is not None else 0)
 
     @property
     def min_replay(self) -> int:
-        """Positions the window must hold before :meth:`update` trains: ``cfg.min_replay``, at least 1."""
+        """Positions the window must hold before :meth:`update` trains (:attr:`replay_size` at least this):
+        ``cfg.min_replay``, at least 1."""
         return max(self.cfg.min_replay, 1)
 
     @property
@@ -302,7 +393,11 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
 
     def data_parallel(self, compile: bool = False) -> None:
         """Train through DistributedDataParallel (see :meth:`Learner.data_parallel`); ``compile`` compiles the
-        wrapper for training."""
+        wrapper for training. ``ValueError`` with ``agent.board_mix``: its steps run one forward pass per size,
+        which DistributedDataParallel does not take."""
+        if self.mix is not None:
+            raise ValueError(f"agent.board_mix={self.cfg.board_mix} trains one forward pass per board size in each "
+                             "step, which data-parallel training (torchrun) does not take: train a mix in one process")
         self.learner.data_parallel()
         if compile:
             self.learner.model = torch.compile(self.learner.model)
@@ -316,8 +411,11 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         rebuilt from the learner's weights every ``compression.refresh`` updates, calibrated on the newest
         ``compression.wanted_positions`` replay positions. The learner keeps training its fp32 net; evaluation
         and play (``select_move``) search with the learner's net. ``None`` turns it off. ``ValueError`` when
-        the method cannot compress this net on this device."""
+        the method cannot compress this net on this device, or with ``agent.board_mix``."""
         source = self._selfplay_source
+        if compression is not None and self.mix is not None:
+            raise ValueError(f"compress={compression.cfg.method} calibrates the self-play net on one board size, and "
+                             f"agent.board_mix={self.cfg.board_mix} self-plays several: use compress=none with a mix")
         if compression is not None and self.utility is not None:
             raise ValueError(f"compress={compression.cfg.method} searches with a compressed copy that has no score "
                              f"head, and agent.score_utility={self.cfg.score_utility:g} needs one; use compress=none "
@@ -330,6 +428,8 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         if compression is not None and self.device != "cpu":
             self.selfplay_evaluator.autocast = False  # the compressed copy has its own precision
         self.selfplay = None  # self-play restarts with the new evaluator
+        if self.mix is not None:
+            self.mix.restart()
 
     def _newest_planes(self, n: int) -> np.ndarray:
         """float32 ``(min(n, size), C, H, W)``: the newest positions of the replay window."""
@@ -389,6 +489,8 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
                 self._compressed_at = None  # a compressed self-play copy is rebuilt from the new best
                 if self.selfplay is not None:
                     self.selfplay.search.clear(np.arange(self.selfplay.search.B))  # trees of the old priors
+                if self.mix is not None:
+                    self.mix.clear_searches()
         if self.cfg.gating:
             out["gate/promoted"] = float(promote)
         return out
@@ -477,20 +579,25 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         (``selfplay``, ``None`` before the first collect; :meth:`SelfPlay.state_dict`). Restored into an agent of
         the same config, the next ``collect`` and ``update`` are those this agent would have run, bit for bit on
         the CPU. Not kept: the last finished games (SGF samples) and a compressed self-play net (``compress=``),
-        which a restored agent builds again from the learner's weights."""
+        which a restored agent builds again from the learner's weights. With a mix, ``replay`` and ``selfplay`` are
+        the run's board's and ``mix`` holds every other size's (:meth:`BoardMix.state_dict`)."""
         if self.selfplay is not None:
             selfplay = self.selfplay.state_dict()
         else:
             selfplay = dict(self._selfplay_state) if self._selfplay_state is not None else None
-        return {"format": FORMAT, "kind": "zero", "plane_shape": list(self.plane_shape),
-                "num_actions": self.num_actions, "net": self.net.state_dict(), "best_net": self.best_net.state_dict(),
-                "learner": self.learner.state_dict(), "replay": self.replay.state_dict(),
-                "games_played": self.games_played, "rng": self.rng.bit_generator.state, "selfplay": selfplay}
+        state = {"format": FORMAT, "kind": "zero", "plane_shape": list(self.plane_shape),
+                 "num_actions": self.num_actions, "net": self.net.state_dict(), "best_net": self.best_net.state_dict(),
+                 "learner": self.learner.state_dict(), "replay": self.replay.state_dict(),
+                 "games_played": self.games_played, "rng": self.rng.bit_generator.state, "selfplay": selfplay}
+        if self.mix is not None:
+            state["mix"] = self.mix.state_dict()
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore :meth:`state_dict`; ``ValueError`` naming the mismatch (agent kind, board, net shape)."""
-        if state.get("kind") != "zero" or state.get("format") != FORMAT:
-            raise ValueError(f"not a zero agent state (kind {state.get('kind')!r}, format {state.get('format')!r})")
+        """Restore :meth:`state_dict`; ``ValueError`` naming the mismatch (agent kind, board, net shape). Games in
+        progress of another number of games than this agent plays on the run's board are dropped (new games
+        start); a mix's boards are restored as :meth:`BoardMix.load_state_dict` says (without a mix, ignored)."""
+        _check_kind(state)
         if tuple(state["plane_shape"]) != self.plane_shape or int(state["num_actions"]) != self.num_actions:
             raise ValueError(f"checkpoint is for planes {tuple(state['plane_shape'])} and {state['num_actions']} "
                              f"actions; this agent has {self.plane_shape} and {self.num_actions}")
@@ -511,11 +618,58 @@ class ZeroAgent(Searcher, SelfPlayer, Accelerable, Described):
         self.games_played = int(state["games_played"])
         if "rng" in state:
             self.rng.bit_generator.state = dict(state["rng"])
-        self.selfplay, self._selfplay_state = None, state.get("selfplay")
+        selfplay = state.get("selfplay")
+        self.selfplay = None
+        self._selfplay_state = selfplay if games_in(selfplay) == self.selfplay_cfg.games else None
+        if self.mix is not None:
+            self.mix.load_state_dict(state.get("mix") or [])
         self.net.eval()
         self.reset()
+
+    def warm_start_from(self, state: Mapping[str, Any]) -> str:
+        """Start from the nets of ``state`` (a :meth:`state_dict` saved on another env, e.g. a smaller board) and
+        nothing else: the learner's and the best net get its learner's weights; optimizer, replay windows and
+        self-play start fresh. A score head whose bins differ (another board) starts fresh. Returns the notice
+        (also :attr:`warm_start`, shown by :meth:`describe`). ``ValueError`` (one line) when the planes differ,
+        when the boards differ and this net's weights depend on the board size (no ``net.global_pool``), or when
+        the weights do not fit this net."""
+        _check_kind(state)
+        saved, here = tuple(int(x) for x in state["plane_shape"]), self.plane_shape
+        was, now = f"{saved[1]}x{saved[2]}", f"{here[1]}x{here[2]}"
+        if saved[0] != here[0]:
+            raise ValueError(f"the checkpoint's net reads {saved[0]} input planes and this run's {here[0]}: it cannot "
+                             "warm-start this run")
+        if saved[1:] != here[1:] and not self.net_cfg.global_pool:
+            raise ValueError(f"a {was} checkpoint cannot warm-start this {now} run: this net's weights depend on the "
+                             "board size (fully connected heads); train both runs with net=resnet net.global_pool=true")
+        weights = dict(state["net"])
+        own = self.net.state_dict()
+        if any(k.startswith("score.") and k in own and tuple(own[k].shape) != tuple(v.shape)
+               for k, v in weights.items()):
+            weights = {k: v for k, v in weights.items() if not k.startswith("score.")}  # another board's bins
+        try:
+            fresh, dropped = load_weights(self.net, weights)
+        except ValueError as exc:
+            raise ValueError(f"the {was} checkpoint's net does not fit this {now} run's net ({exc}); a warm start "
+                             "needs the same net= settings on both, with net.global_pool=true across sizes") from None
+        self.best_net.load_state_dict(self.net.state_dict())
+        notes = [f"the net of a {was} checkpoint on this {now} board: weights only (optimizer, replay window and "
+                 "self-play start fresh)"]
+        notes += [f"{h} head initialised fresh" for h in fresh]
+        notes += [f"{h} head of the checkpoint dropped" for h in dropped]
+        self.warm_start = "; ".join(notes)
+        self.net.eval()
+        return self.warm_start
 
     def restart_selfplay(self) -> None:
         """Forget the self-play games in progress (its own, or a checkpoint's): the next ``collect`` starts new
         games."""
         self.selfplay = self._selfplay_state = None
+        if self.mix is not None:
+            self.mix.restart()
+
+
+def _check_kind(state: Mapping[str, Any]) -> None:
+    """``ValueError`` unless ``state`` is a zero agent's state of this :data:`FORMAT`."""
+    if state.get("kind") != "zero" or state.get("format") != FORMAT:
+        raise ValueError(f"not a zero agent state (kind {state.get('kind')!r}, format {state.get('format')!r})")

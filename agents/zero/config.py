@@ -4,10 +4,73 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from agents.search.config import SEARCHES, SearchConfig
 
 OPTIMIZERS = ("sgd", "adam")
+
+BOARD_MIX_FORM = "SIZE:SHARE,... with two or more sizes and positive shares, e.g. 5:0.2,7:0.3,9:0.5"
+"""The valid form of ``agent.board_mix``, for its error messages."""
+
+
+class BoardShare(NamedTuple):
+    """One board size of ``agent.board_mix`` and what it gets of the run (:attr:`ZeroConfig.board_plan`)."""
+
+    size: int
+    """Board size N (N x N)."""
+    share: float
+    """Share of the self-play positions, normalised: the shares of a mix sum to 1."""
+    games: int
+    """Self-play games of this size played in parallel (``games`` split by share, at least 1)."""
+    batch: int
+    """Positions of this size in each gradient step's minibatch (``batch_size`` split by share, at least 1)."""
+    capacity: int
+    """Positions its replay window keeps (``replay_size`` times the share, at least 1)."""
+
+
+def parse_board_mix(text: str) -> tuple[tuple[int, float], ...]:
+    """``"5:0.2,7:0.3,9:0.5"`` -> ``((5, 0.2), (7, 0.3), (9, 0.5))``: sizes ascending, shares normalised to sum to 1;
+    ``()`` for ``""``. ``ValueError`` (one line naming ``agent.board_mix`` and the valid form) for anything else:
+    an entry that is not ``SIZE:SHARE``, a size that is not a whole number >= 1 or that repeats, a share that is not
+    a positive finite number, or fewer than two sizes. Which sizes a game can be played on is the game's to say."""
+    text = str(text).strip()
+    if not text:
+        return ()
+    mix: dict[int, float] = {}
+    for entry in text.split(","):
+        size_text, sep, share_text = entry.strip().partition(":")
+        try:
+            size, share = int(size_text), float(share_text)
+        except ValueError:
+            size, share = 0, math.nan
+        if not sep or size < 1 or not math.isfinite(share) or share <= 0:
+            raise ValueError(f"agent.board_mix={text}: {entry.strip()!r} is not SIZE:SHARE with a board size >= 1 "
+                             f"and a positive share; valid form: {BOARD_MIX_FORM}")
+        if size in mix:
+            raise ValueError(f"agent.board_mix={text}: size {size} appears twice; valid form: {BOARD_MIX_FORM}")
+        mix[size] = share
+    if len(mix) < 2:
+        raise ValueError(f"agent.board_mix={text}: a mix needs two or more sizes (empty: off); valid form: "
+                         f"{BOARD_MIX_FORM}")
+    total = sum(mix.values())
+    return tuple((size, mix[size] / total) for size in sorted(mix))
+
+
+def split_by_shares(total: int, shares: list[float]) -> list[int]:
+    """``total`` split into whole parts in proportion to ``shares`` (summing to 1), each at least 1, the parts summing
+    to ``total`` (largest remainders first; ``total`` must be at least ``len(shares)``)."""
+    if not shares:
+        return []
+    parts = [max(1, math.floor(total * w)) for w in shares]
+    order = sorted(range(len(shares)), key=lambda i: (-(total * shares[i] - math.floor(total * shares[i])), i))
+    k = 0
+    while sum(parts) < total:
+        parts[order[k % len(order)]] += 1
+        k += 1
+    while sum(parts) > total:  # the floor of 1 took from the others: give back from the largest part
+        parts[max(range(len(parts)), key=lambda i: (parts[i], -i))] -= 1
+    return parts
 
 
 @dataclass(frozen=True)
@@ -27,6 +90,15 @@ class ZeroConfig:
     Games run on across collects; a finished game restarts at once."""
     max_moves_factor: float = 2.0
     """Self-play move cap as a multiple of the board's points (N*N); a capped game is scored by area."""
+    board_mix: str = ""
+    """Self-play on several board sizes with one net (KataGo): ``SIZE:SHARE,...``, e.g. ``5:0.2,7:0.3,9:0.5``, the
+    run's own board (the env's) among them; empty: off. The shares (normalised) split the self-play positions:
+    each size plays its share of the ``games`` (one self-play of that many games per size, every game
+    ``moves_per_collect`` moves per collect, so the positions split as the games do), keeps its own replay window
+    (its share of ``replay_size``) and gives its share of each minibatch (``batch_size``), one forward pass per
+    size. The other sizes' games come from the run's game (``Game.resized``: Go takes the suite's komi for each
+    size: 24 on 5x5, 9 on 7x7, 7.5 from 9x9). Needs a net that runs on every size: ``net=resnet
+    net.global_pool=true``. Evaluation stays on the run's board."""
     temperature_moves: int = 10
     """The first this many moves of each game are sampled in proportion to visit counts; later ones take the most
     visited move. PUCT only: with ``search=gumbel`` every self-play move is the Gumbel search's action (its Gumbel
@@ -203,7 +275,35 @@ class ZeroConfig:
         if self.score_utility > 0 and self.score_weight <= 0:
             raise ValueError(f"agent.score_utility={self.score_utility:g} searches with the score head, which "
                              "agent.score_weight=0 leaves out; set agent.score_weight > 0 (e.g. 0.02)")
+        mix = parse_board_mix(self.board_mix)
+        for name in ("games", "batch_size"):
+            if mix and getattr(self, name) < len(mix):
+                raise ValueError(f"agent.board_mix={self.board_mix} has {len(mix)} sizes and agent.{name}="
+                                 f"{getattr(self, name)} cannot give each one: set agent.{name} >= {len(mix)}")
         self.search_config  # noqa: B018  (SearchConfig checks the search settings: c_puct, noise, virtual loss)
+
+    @property
+    def board_plan(self) -> tuple[BoardShare, ...]:
+        """The sizes of ``board_mix`` (ascending) with their shares, games, minibatch parts and replay windows;
+        ``()`` when the mix is off."""
+        mix = parse_board_mix(self.board_mix)
+        if not mix:
+            return ()
+        shares = [w for _, w in mix]
+        games, batch = split_by_shares(self.games, shares), split_by_shares(self.batch_size, shares)
+        return tuple(BoardShare(size, w, g, b, max(1, round(self.replay_size * w)))
+                     for (size, w), g, b in zip(mix, games, batch, strict=True))
+
+    def check_net(self, net: Any) -> None:
+        """``ValueError`` (one line naming the setting) when ``board_mix`` is on and ``net`` (the run's
+        ``agents.nets.NetConfig``, ``None`` for the default net) is not one net for every board size: only
+        ``net=resnet net.global_pool=true`` is (the other heads flatten the board into fully connected layers)."""
+        if not self.board_mix or getattr(net, "global_pool", False):
+            return
+        which = (f"the default net (net_kind={self.net_kind}, no global pooling)" if net is None
+                 else f"net={net.kind} without net.global_pool=true")
+        raise ValueError(f"agent.board_mix={self.board_mix} plays every size with one net, and {which} has heads "
+                         "fixed to one board size: add net=resnet net.global_pool=true")
 
     @property
     def steps_per_collect(self) -> int:

@@ -13,12 +13,18 @@ its two nearest integer bins in proportion to its distance from each (``two_hot`
 on each, so the target's mean is ``m``). Positions without auxiliary targets (resigned games) add nothing to
 those two terms. The metrics report each term: ``train/policy_loss``, ``train/value_loss``,
 ``train/ownership_loss``, ``train/score_loss`` (unweighted) and ``train/loss`` (the weighted sum).
+
+With several board sizes (``agent.board_mix``) each gradient step draws its minibatch from every size's window in
+proportion (:class:`Window`), runs one forward pass per size (the shapes differ) and weights each size's loss by its
+share of the minibatch, so the gradient is that of the whole minibatch's mean loss; the metrics are those means,
+plus ``train/loss_N``, ``train/policy_loss_N`` and ``train/value_loss_N`` per size N. Batch norm (the default norm)
+then keeps one set of running statistics across sizes, updated once per size and step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -65,6 +71,23 @@ def two_hot_cross_entropy(log_p: torch.Tensor, target: torch.Tensor, low: int) -
     upper_share = x - lower
     picked = log_p.gather(1, torch.stack([lower, lower + 1], dim=1))
     return -((1 - upper_share) * picked[:, 0] + upper_share * picked[:, 1])
+
+
+class Window(NamedTuple):
+    """One replay window a gradient step draws from, and how many positions of each minibatch it gives."""
+
+    label: str
+    """Suffix of its per-window metrics (the board size; empty for a single window: no per-window metrics)."""
+    replay: Replay
+    """The window."""
+    game: Game | None
+    """Its game, for the symmetries of augmentation (None: no augmentation)."""
+    batch: int
+    """Positions it gives each minibatch."""
+
+
+PER_WINDOW = ("loss", "policy_loss", "value_loss")
+"""Losses reported per window (``train/loss_5``) when a step draws from several."""
 
 
 class Learner:
@@ -133,30 +156,49 @@ class Learner:
 
     def train(self, replay: Replay, steps: int, rng: np.random.Generator, game: Game | None) -> dict[str, float]:
         """``steps`` gradient steps on minibatches of ``cfg.batch_size`` (augmented when ``cfg.augment``)."""
-        if steps <= 0 or len(replay) == 0:
+        return self.train_windows([Window("", replay, game, self.cfg.batch_size)], steps, rng)
+
+    def train_windows(self, windows: Sequence[Window], steps: int, rng: np.random.Generator) -> dict[str, float]:
+        """``steps`` gradient steps, each on a minibatch of ``window.batch`` positions from every window (one forward
+        pass each, losses weighted by their share of the minibatch; see the module docstring). Nothing while a
+        window is empty."""
+        if steps <= 0 or not windows or any(len(w.replay) == 0 for w in windows):
             return {}
+        total = sum(w.batch for w in windows)
         self.net.train()
         sums: dict[str, float] = {}
         for _ in range(steps):
-            planes, policy, z, ownership, score = replay.sample_batch(self.cfg.batch_size, rng)
-            if self.cfg.augment:
-                planes, policy, *rest = augment_batch(game, planes, policy, rng, ownership)
-                ownership = rest[0] if rest else None
-            aux = {k: self._to_device(a) for k, a in (("ownership", ownership), ("score", score)) if a is not None}
-            losses = self.loss(*(self._to_device(a) for a in (planes, policy, z)), **aux)
             self.optimizer.zero_grad(set_to_none=True)
+            for w in windows:
+                losses = self._window_losses(w, rng)
+                share = w.batch / total
+                loss = losses["loss"] if len(windows) == 1 else losses["loss"] * share
+                if self.scaler is not None:
+                    self.scaler.scale(loss).backward()
+                else:
+                    loss.backward()
+                for k, t in losses.items():
+                    value = float(t.detach())
+                    sums[k] = sums.get(k, 0.0) + value * share
+                    if len(windows) > 1 and k in PER_WINDOW:
+                        sums[f"{k}_{w.label}"] = sums.get(f"{k}_{w.label}", 0.0) + value
             if self.scaler is not None:
-                self.scaler.scale(losses["loss"]).backward()
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
             else:
-                losses["loss"].backward()
                 self.optimizer.step()
             self.steps += 1
-            for k, t in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(t.detach())
         self.net.eval()
         return {f"train/{k}": s / steps for k, s in sums.items()}
+
+    def _window_losses(self, w: Window, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """The losses of a minibatch of ``w.batch`` positions drawn from ``w.replay`` (augmented when asked)."""
+        planes, policy, z, ownership, score = w.replay.sample_batch(w.batch, rng)
+        if self.cfg.augment:
+            planes, policy, *rest = augment_batch(w.game, planes, policy, rng, ownership)
+            ownership = rest[0] if rest else None
+        aux = {k: self._to_device(a) for k, a in (("ownership", ownership), ("score", score)) if a is not None}
+        return self.loss(*(self._to_device(a) for a in (planes, policy, z)), **aux)
 
     def _to_device(self, array: np.ndarray) -> torch.Tensor:
         """A minibatch array as a tensor on the device; through pinned memory (an asynchronous copy) on CUDA."""

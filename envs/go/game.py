@@ -20,6 +20,7 @@ from envs.go import rollout as R
 from envs.go.batch import GoBatch
 from envs.go.features import NUM_SYMMETRIES, symmetry_planes, symmetry_policy
 from envs.go.state import GoState, check_komi, check_size
+from envs.registry import go_komi
 
 
 class GoSearchBatch(GoBatch):
@@ -115,6 +116,16 @@ class GoGame:
     def __repr__(self) -> str:
         return (f"GoGame(size={self.board_size}, komi={self.komi}, history={self.history}, "
                 f"max_moves={self.max_moves})")
+
+    def resized(self, size: int) -> GoGame:
+        """The same game on a ``size`` x ``size`` board (the agents' ``ResizableGame``): the same history depth, the
+        komi the suite registers for that size (:func:`envs.registry.go_komi`: 24 on 5x5, 9 on 7x7, 7.5 from 9x9
+        up) and the move cap scaled with the board's points (none stays none). ``ValueError`` for a size Go cannot
+        be played on here (2..19)."""
+        check_size(size)
+        size = int(size)
+        cap = None if self.max_moves is None else max(1, round(self.max_moves * size**2 / self.board_size**2))
+        return GoGame(size, komi=go_komi(size), history=self.history, max_moves=cap)
 
     def new_state(self) -> GoState:
         """Empty board, black to move."""

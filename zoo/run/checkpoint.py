@@ -202,10 +202,13 @@ def slim_checkpoint(src: str | Path, dst: str | Path) -> Path:
     replay = agent.get("replay") if isinstance(agent, dict) else None
     if not isinstance(replay, dict) or not {"planes", "policy", "z"} <= set(replay):
         raise CheckpointError(f"{src}: its agent keeps no replay window of positions; nothing to slim")
-    for key in ("planes", "policy", "z", "ownership", "score"):
-        if key in replay:
-            replay[key] = np.asarray(replay[key])[:0]
-    replay["next"] = 0
+    for window in [replay, *(board["replay"] for board in agent.get("mix") or [])]:  # with a board mix: each size's
+        for key in ("planes", "policy", "z", "ownership", "score"):
+            if key in window:
+                window[key] = np.asarray(window[key])[:0]
+        window["next"] = 0
     if "selfplay" in agent:
         agent["selfplay"] = None
+    for board in agent.get("mix") or []:
+        board["selfplay"] = None
     return save_checkpoint(dst, ckpt)

@@ -15,6 +15,7 @@ from typing import Any
 from agents import AGENT_CONFIGS
 from agents.sb3 import SB3Config
 from agents.tabular import PlannerConfig, TabularConfig
+from agents.zero.config import ZeroConfig
 from zoo.errors import ConfigError
 
 GYM_ENV_NAME = "gym"
@@ -200,6 +201,8 @@ class RunConfig:
             with_net = [n for n, c in AGENT_CONFIGS.items() if not issubclass(c, NETLESS)]
             raise ValueError(f"net={self.net.kind} but agent={self.agent.name} has no net to build "
                              f"from it; drop net=, or pick an agent with one: {', '.join(with_net)}")
+        if isinstance(self.agent, ZeroConfig):
+            self.agent.check_net(self.net)  # agent.board_mix needs one net for every board size
         method = "none" if self.compress is None else self.compress.method
         if method != "none" and self.agent is not None and self.agent.name not in SELFPLAY_AGENTS:
             raise ValueError(f"compress={method} compresses the self-play net of agent=zero; agent="

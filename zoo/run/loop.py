@@ -13,12 +13,17 @@ progress), the counters, every random generator (the run's, Python's, torch's, t
 env's), and the training env's episode in progress with the agent's view of it (:class:`EpisodeRecorder`,
 :class:`agents.protocol.Episodic`). Not kept, so resumed runs differ there: the episodes in progress of a vector
 env (its agent starts new ones), and what an agent's ``state_dict`` leaves out (a compressed self-play net).
+
+``resume=`` a checkpoint of the same agent on another env (a go7 run in a go9 run) is a warm start instead, for
+agents that can take one (:class:`agents.protocol.WarmStarter`): a new run in its own folder, from the checkpoint's
+net weights only (fresh counters, optimizer and replay), with a one-line notice naming both boards.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -30,7 +35,7 @@ import numpy as np
 import torch
 
 from agents import Agent, action_mask_from, build_agent
-from agents.protocol import Described, Episodic, Searcher, SelfPlayer
+from agents.protocol import Described, Episodic, Searcher, SelfPlayer, WarmStarter
 from zoo.errors import CheckpointError, ConfigError
 from zoo.run.accel import accelerate
 from zoo.run.checkpoint import (
@@ -126,6 +131,8 @@ class Run:
         self.cfg = cfg
         self.hooks = hooks or RunHooks()
         self.checkpoint = self._load_resume_checkpoint()
+        self.warm = self.checkpoint is not None and _is_warm_start(self.checkpoint, cfg)
+        """``resume=`` names a checkpoint of this agent on another env: only its weights are taken (a new run)."""
         self.run_dir = self._run_dir()
         self.device = resolve_device(cfg.device)
         _seed_everything(cfg.seed)
@@ -152,7 +159,9 @@ class Run:
         self.last_train: dict[str, float] = {}
         self.train_row_step = -1
         """Env steps of the last training row logged (it carries the counters; see ``_evaluate``)."""
-        if self.checkpoint is not None:
+        if self.checkpoint is not None and self.warm:
+            self._warm_start(self.checkpoint)
+        elif self.checkpoint is not None:
             self._restore(self.checkpoint)
         self.logger = self._make_logger()
 
@@ -167,7 +176,7 @@ class Run:
         return ckpt
 
     def _run_dir(self) -> Path:
-        if self.checkpoint is not None:
+        if self.checkpoint is not None and not self.warm:
             path = Path(self.checkpoint["path"])
             if path.parent.name == "checkpoints":
                 return path.parent.parent
@@ -191,6 +200,20 @@ class Run:
         if eval_env_rng is not None:
             self.eval_env.unwrapped.np_random.bit_generator.state = dict(eval_env_rng)
         self.last_eval = dict(ckpt.get("extra", {}).get("last_eval", {}))
+
+    def _warm_start(self, ckpt: Mapping[str, Any]) -> None:
+        """Start this new run from the net weights of a checkpoint of another env (see the module docstring)."""
+        saved_env = ckpt.get("config", {}).get("env", {}).get("id")
+        if not isinstance(self.agent, WarmStarter):
+            raise CheckpointError(
+                f"checkpoint {ckpt['path']} is of agent={self.cfg.agent.name} on env {saved_env}; this run is "
+                f"agent={self.cfg.agent.name} on env {self.cfg.env.id} (pass the same env= and agent= to resume)")
+        try:
+            notice = self.agent.warm_start_from(ckpt["agent"])
+        except (ValueError, KeyError) as exc:
+            raise CheckpointError(f"resume={self.cfg.resume} (env {saved_env}) cannot warm-start this run on env "
+                                  f"{self.cfg.env.id}: {exc}") from None
+        print(f"warm start from {self.cfg.resume} (env {saved_env}): {notice}", file=sys.stderr, flush=True)
 
     def _make_logger(self) -> MultiLogger:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -426,13 +449,21 @@ class Run:
 
 
 def _check_compatible(ckpt: Mapping[str, Any], cfg: RunConfig, path: Path) -> None:
+    """:class:`CheckpointError` unless the checkpoint is of this run's agent: on this env (a resume) or on another
+    (a warm start, :func:`_is_warm_start`; whether the agent can take one is checked once it is built)."""
     saved = ckpt.get("config", {})
     saved_env, saved_agent = saved.get("env", {}).get("id"), saved.get("agent", {}).get("name")
-    if (saved_env, saved_agent) != (cfg.env.id, cfg.agent.name):
+    if saved_agent != cfg.agent.name:
         raise CheckpointError(
             f"checkpoint {path} is of agent={saved_agent} on env {saved_env}; this run is agent={cfg.agent.name} "
             f"on env {cfg.env.id} (pass the same env= and agent= to resume)"
         )
+
+
+def _is_warm_start(ckpt: Mapping[str, Any], cfg: RunConfig) -> bool:
+    """Whether a checkpoint of this run's agent was saved on another env (a warm start rather than a resume)."""
+    saved_env = ckpt.get("config", {}).get("env", {}).get("id")
+    return saved_env is not None and saved_env != cfg.env.id
 
 
 def _compress_selfplay(agent: Agent, compress: Any, device: str, seed: int, name: str) -> None:

@@ -65,7 +65,10 @@ class DDPRun(Run):
             seq = np.random.SeedSequence([cfg.seed, rank, self.counters.updates])
             self.rng.bit_generator.state = np.random.default_rng(seq).bit_generator.state
             self.agent.restart_selfplay()  # rank 0's games in progress are rank 0's to finish
-        self.agent.data_parallel(compile=cfg.runner.compile)
+        try:
+            self.agent.data_parallel(compile=cfg.runner.compile)
+        except ValueError as exc:  # a setting data-parallel training cannot take (agent.board_mix)
+            raise ConfigError(str(exc)) from None
         self.comm_device = torch.device(self.device if str(self.device).startswith("cuda") else "cpu")
 
     def collect(self) -> Any:
