@@ -128,3 +128,15 @@ def test_a_checkpoint_carrying_code_is_refused_and_runs_nothing(tmp_path: Path) 
                           timeout=120)
     assert done.returncode == 2 and "refuses to unpickle" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not marker.exists() and evil.exists()
+
+
+def test_resume_names_the_settings_that_differ_from_the_checkpoints_run() -> None:
+    from agents.zero import ZeroConfig
+    from zoo.run.loop import changed_settings
+
+    saved = {"agent": {"name": "zero", "simulations": 48, "lr": 0.002}, "net": None}
+    now = {"agent": {"name": "zero", "simulations": 16, "lr": 0.002, "search": "gumbel", "board_mix": ""}}
+    assert changed_settings(saved, now, ZeroConfig.PREDATED) == [
+        "agent.simulations=16 (was 48)", "agent.search=gumbel (was puct: the checkpoint predates the setting)"]
+    same = {"agent": {**now["agent"], "search": "puct", "simulations": 48}}
+    assert changed_settings(saved, same, ZeroConfig.PREDATED) == []  # board_mix's absence means its default

@@ -277,3 +277,64 @@ def test_ladder_points_read_a_ladder_file_and_checkpoint_costs(tmp_path: Path) -
         ladder_points(tmp_path / "ladder.json", 9, 7.5)
     ckpt = save_checkpoint(tmp_path / "ckpt-2000.pt", {"counters": {"env_steps": 2000, "wall_time": 12.5}})
     assert checkpoint_cost(ckpt) == (2000, 12.5)
+
+
+def _ladder_with_checkpoints(tmp_path: Path) -> Path:
+    """A 7x7 ladder: gnugo, and two checkpoints of one run (at 0.5 h and 1 h) that score 3/10 and 8/10 against it."""
+    from zoo.play.ratings import Ladder
+    from zoo.run.checkpoint import save_checkpoint
+
+    ladder = Ladder(tmp_path / "ladder.json")
+    ladder.register(7, 9.0, "gnugo", "gnugo")
+    for name, steps, hours, wins in (("run-30m", 1000, 0.5, 3), ("run-1h", 2000, 1.0, 8)):
+        ckpt = save_checkpoint(tmp_path / f"{name}.pt", {"counters": {"env_steps": steps, "wall_time": hours * 3600}})
+        ladder.register(7, 9.0, name, str(ckpt))
+        for i in range(10):
+            black, white = (name, "gnugo") if i % 2 else ("gnugo", name)
+            ladder.add_game(7, 9.0, {"black": black, "white": white, "score": float((i < wins) == (black == name))})
+    return ladder.save()
+
+
+def test_refresh_rebuilds_generated_blocks_and_keeps_the_prose(tmp_path: Path) -> None:
+    from zoo.reporting.blocks import refresh
+
+    ladder = _ladder_with_checkpoints(tmp_path)
+    report = tmp_path / "r.md"
+    plot = tmp_path / "r" / "elo.png"
+    report.write_text(
+        "# hand-written title\n\nprose stays.\n\n"
+        f"<!-- zoo: ladder {ladder} --board 7 --komi 9 -->\nstale\n<!-- /zoo -->\n\nmore prose\n\n"
+        f"<!-- zoo: elo-training {ladder} --board 7 --komi 9 --anchor gnugo --series run=run-30m,run-1h "
+        f"--plot {plot} -->\n<!-- /zoo -->\n"
+        f"<!-- zoo: selfplay a={tmp_path / 'run-1h.pt'} -->\n<!-- /zoo -->\n", encoding="utf-8")
+    done = refresh(report)
+    text = report.read_text(encoding="utf-8")
+    assert done.blocks == 3 and len(done.changed) == 3
+    assert "prose stays." in text and "more prose" in text and "stale" not in text
+    rows = [line for line in text.splitlines() if line.startswith("| run-") or line.startswith("| gnugo")]
+    assert [r.split(" | ")[0] for r in rows[:3]] == ["| run-1h", "| gnugo", "| run-30m"]  # best first
+    assert "| run | run-30m | 0.50 | 1,000 |" in text and "| run | run-1h | 1.00 | 2,000 |" in text
+    assert "| a | 2,000 | 60.0 | 2,000 |" in text  # positions per hour
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert refresh(report, check=True).changed == []  # a second pass finds nothing stale
+
+
+def test_refresh_names_the_bad_block_and_leaves_the_report_untouched(tmp_path: Path) -> None:
+    from zoo.reporting.blocks import refresh, refresh_main
+
+    ladder = _ladder_with_checkpoints(tmp_path)
+    report = tmp_path / "r.md"
+    original = (f"<!-- zoo: ladder {ladder} --board 7 --komi 9 -->\nold\n<!-- /zoo -->\n"
+                "<!-- zoo: histogram x -->\n<!-- /zoo -->\n")
+    report.write_text(original, encoding="utf-8")
+    with pytest.raises(UserError, match=r"r\.md:4: block 'histogram x': unknown block command 'histogram'; "
+                                        r"valid: recount, ladder, elo-training, selfplay"):
+        refresh(report)
+    assert report.read_text(encoding="utf-8") == original
+    report.write_text(f"<!-- zoo: ladder {ladder} --board 9 --komi 7.5 -->\n<!-- /zoo -->\n", encoding="utf-8")
+    with pytest.raises(UserError, match="has no section '9x9 komi 7.5'; sections: 7x7 komi 9"):
+        refresh(report)
+    report.write_text(f"<!-- zoo: ladder {ladder} --board 7 --komi 9 -->\nold\n<!-- /zoo -->\n", encoding="utf-8")
+    assert refresh_main([str(report), "--check"]) == 1  # stale, and --check writes nothing
+    assert "old" in report.read_text(encoding="utf-8")
+    assert refresh_main([str(report)]) == 0 and refresh_main([str(report), "--check"]) == 0

@@ -163,7 +163,8 @@ def norm_input_stats(net: nn.Module, positions: Positions, batches: int = 16, ba
                      ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Batch-norm layer name -> (mean, variance) per channel of what that layer receives when ``net`` runs in
     train mode (every batch norm normalising with its batch's statistics) on up to ``batches`` batches of
-    ``positions``. ``net``'s weights, running statistics and mode are left as they were."""
+    ``positions``. ``net``'s weights, running statistics and mode are left as they were. A layer the forward pass
+    does not reach (the auxiliary heads' norms: the ownership and score heads run only in training) is left out."""
     norms = _norms(net)
     sums: dict[str, list] = {name: [0.0, 0.0, 0] for name in norms}
 
@@ -193,6 +194,8 @@ def norm_input_stats(net: nn.Module, positions: Positions, batches: int = 16, ba
         net.train(was_training)
     out = {}
     for name, (total, squares, count) in sums.items():
+        if count == 0:
+            continue
         mean = total / count
         out[name] = (mean.float(), (squares / count - mean * mean).clamp_min(0).float())
     return out
@@ -223,6 +226,8 @@ def recalibrate_norm(net: nn.Module, positions: Positions, reference: nn.Module 
     stats = norm_input_stats(net, positions, batches, batch_size)
     if reference is None:
         for name, m in norms.items():
+            if name not in stats:
+                continue
             mean, var = stats[name]
             m.running_mean.copy_(mean)
             m.running_var.copy_(var)
@@ -232,6 +237,8 @@ def recalibrate_norm(net: nn.Module, positions: Positions, reference: nn.Module 
         raise ValueError("recalibrate_norm: the reference net's batch-norm layers differ from the net's")
     ref_stats = reference_stats or norm_input_stats(reference, positions, batches, batch_size)
     for name, m in norms.items():
+        if name not in stats or name not in ref_stats:
+            continue  # a layer the forward pass does not reach keeps its statistics
         (mean, var), (ref_mean, ref_var) = stats[name], ref_stats[name]
         ref = ref_norms[name]
         m.running_mean.copy_(ref.running_mean + mean - ref_mean)

@@ -66,12 +66,13 @@ class ZeroBatch:
 
 def default_net(cfg: ZeroConfig, board_size: int) -> NetConfig:
     """The net of ``cfg.net_kind`` / ``cfg.net_preset``; preset ``auto`` picks by board size: resnet b2c32 up to
-    5x5, b4c64 up to 7x7, b6c64 above (mobilenet: b4c32, b6c48, b8c64)."""
+    5x5, b4c64 up to 7x7, b6c64 above (mobilenet: b4c32, b6c48, b8c64); the resnet with global pooling when
+    ``cfg.net_global_pool``."""
     preset = cfg.net_preset
     if preset == "auto":
         sizes = {"resnet": ("b2c32", "b4c64", "b6c64"), "mobilenet": ("b4c32", "b6c48", "b8c64")}[cfg.net_kind]
         preset = sizes[0] if board_size <= 5 else sizes[1] if board_size <= 7 else sizes[2]
-    return NetConfig(kind=cfg.net_kind, preset=preset)
+    return NetConfig(kind=cfg.net_kind, preset=preset, global_pool=cfg.net_global_pool and cfg.net_kind == "resnet")
 
 
 def _settings(game: Game) -> tuple[Any, ...]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, NamedTuple
 
 from agents.search.config import SEARCHES, SearchConfig
 
@@ -105,15 +106,17 @@ class ZeroConfig:
     draw samples the move)."""
 
     # -- search (what the search reads: :attr:`search_config`) -----------------------------------------------------
-    search: str = "puct"
+    search: str = "gumbel"
     """``puct`` (AlphaZero) or ``gumbel`` (Gumbel AlphaZero, Danihelka et al. 2022, as mctx's
     ``gumbel_muzero_policy``): Gumbel-top-k root actions (``max_considered``) and sequential halving over the
     move's simulations; the move is the halving's survivor (no temperature sampling) and the policy target is
     softmax(logits + sigma(completed Q)), which keeps improving the policy with few simulations (2-16). Gumbel
     takes ``leaves_per_game`` 1, selects one leaf per step in play too (``play_leaves`` unused) and applies no
     Dirichlet noise: the Gumbel draw (``gumbel_scale``) is its exploration."""
-    simulations: int = 64
-    """New simulations per move (self-play and play); each evaluates one leaf unless it hits a finished position."""
+    simulations: int = 16
+    """New simulations per move (self-play and play); each evaluates one leaf unless it hits a finished position.
+    16 with Gumbel (the default): at an equal 30 minutes on 9x9 it beat PUCT at 64 in 79 of 80 games
+    (``reports/zero9.md``); PUCT wants more (64-800)."""
     leaves_per_game: int = 1
     """Leaves selected per game per search step in self-play (more than 1 uses virtual loss). With many games one is
     enough to fill the net's batch."""
@@ -157,8 +160,9 @@ class ZeroConfig:
     """Gumbel only: root actions sampled (Gumbel-top-k) into sequential halving, at most the searchable ones; >= 2."""
     c_visit: float = 50.0
     """Gumbel only: ``sigma(q) = (c_visit + max visits) * c_scale * q``, q the completed Q rescaled to [0, 1]."""
-    c_scale: float = 1.0
-    """Gumbel only: the Q scale of ``sigma`` (mctx's ``value_scale``)."""
+    c_scale: float = 0.1
+    """Gumbel only: the Q scale of ``sigma`` (mctx's ``value_scale``, whose default 0.1 this is; the paper's 1.0
+    makes a young net's completed-Q targets nearly one-hot)."""
 
     # -- resignation and playout cap randomisation -----------------------------------------------------------------
     resign_threshold: float = -1.0
@@ -204,16 +208,16 @@ class ZeroConfig:
     augment: bool = True
     """Train on a random one of the board's 8 symmetries of each sampled position."""
 
-    # -- auxiliary targets and the score utility (KataGo; off by default) ------------------------------------------
-    ownership_weight: float = 0.0
-    """Weight of the ownership loss (0: no ownership head). On, the net gets an ownership head predicting the final
-    owner of every point from the mover's view (+1 the mover's, -1 the opponent's, 0 neither), trained on the
-    final position of each self-play game (see ``agents.zero.selfplay``). Its loss is KataGo's: the per-point cross
-    entropy of ``(1 + o) / 2`` against ``(1 + target) / 2``, averaged over the points (KataGo sums and scales by
-    1/N^2, the same thing), times this weight; KataGo uses 1.5."""
-    score_weight: float = 0.0
-    """Weight of the score loss (0: no score head). On, the net gets a score head: a distribution over the final
-    score margin from the mover's view (area difference minus komi, the mover's share of it) on integer bins,
+    # -- auxiliary targets (on by default) and the score utility (off; KataGo) ---------------------------------------
+    ownership_weight: float = 1.5
+    """Weight of the ownership loss (0: no ownership head; default 1.5, KataGo's). On, the net gets an ownership
+    head predicting the final owner of every point from the mover's view (+1 the mover's, -1 the opponent's, 0
+    neither), trained on the final position of each self-play game (see ``agents.zero.selfplay``). Its loss is
+    KataGo's: the per-point cross entropy of ``(1 + o) / 2`` against ``(1 + target) / 2``, averaged over the points
+    (KataGo sums and scales by 1/N^2, the same thing), times this weight; KataGo uses 1.5."""
+    score_weight: float = 0.02
+    """Weight of the score loss (0: no score head; default 0.02). On, the net gets a score head: a distribution over
+    the final score margin from the mover's view (area difference minus komi, the mover's share of it) on integer bins,
     trained by cross entropy against the game's margin spread over its two nearest bins (a half-point margin is
     half on each), so the distribution's mean learns the margin exactly. About 0.02 matches KataGo's score
     distribution weight."""
@@ -232,6 +236,25 @@ class ZeroConfig:
     net_preset: str = "auto"
     """Net size when the run passes no net config (``agents.nets.PRESETS``, e.g. ``b6c64`` = 6 blocks x 64
     channels), or ``auto``: by board size, resnet b2c32 up to 5x5, b4c64 up to 7x7, b6c64 above."""
+    net_global_pool: bool = True
+    """KataGo's global pooling in the default resnet (``net.global_pool``) when the run passes no net config; the
+    default mobilenet has none. Makes the default net fully convolutional (one net for every board size)."""
+
+    PREDATED: ClassVar[dict[str, Any]] = {"search": "puct", "ownership_weight": 0.0, "score_weight": 0.0,
+                                          "net_global_pool": False}
+    """Settings a checkpoint written before they existed ran with: the value their absence stood for then, which is
+    not today's default (before ``search`` existed every run searched by PUCT; before the auxiliary heads and
+    ``net_global_pool`` the default net had neither)."""
+
+    @classmethod
+    def from_saved(cls, saved: Mapping[str, Any]) -> ZeroConfig:
+        """The config a checkpoint's run had: its saved settings (keys this version does not know are dropped), and
+        for a setting the checkpoint predates, the value it stood for then (:attr:`PREDATED`), not the default.
+        Loading, playing and compressing a checkpoint all go through this, so an old PUCT net keeps searching by
+        PUCT after the default became Gumbel."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in saved.items() if k in known}
+        return cls(**{**{k: v for k, v in cls.PREDATED.items() if k not in values}, **values})
 
     def __post_init__(self) -> None:
         if self.search not in SEARCHES:
@@ -298,7 +321,8 @@ class ZeroConfig:
         """``ValueError`` (one line naming the setting) when ``board_mix`` is on and ``net`` (the run's
         ``agents.nets.NetConfig``, ``None`` for the default net) is not one net for every board size: only
         ``net=resnet net.global_pool=true`` is (the other heads flatten the board into fully connected layers)."""
-        if not self.board_mix or getattr(net, "global_pool", False):
+        pooled = (self.net_global_pool and self.net_kind == "resnet") if net is None else net.global_pool
+        if not self.board_mix or pooled:
             return
         which = (f"the default net (net_kind={self.net_kind}, no global pooling)" if net is None
                  else f"net={net.kind} without net.global_pool=true")

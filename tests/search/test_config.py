@@ -28,11 +28,13 @@ def test_every_search_field_round_trips_from_zero_config() -> None:
                    forced_playouts=2.0, sensible_moves=False, tree_reuse=False, play_temp_moves=4, gumbel_scale=0.5,
                    max_considered=8, c_visit=20.0, c_scale=0.1)
     assert set(changed) | {"search"} == set(FIELDS)
-    zero = ZeroConfig(**changed)
-    assert zero.search_config == SearchConfig(**changed)
+    zero = ZeroConfig(search="puct", **changed)
+    assert zero.search_config == SearchConfig(search="puct", **changed)
     gumbel = dict(changed, search="gumbel", leaves_per_game=1, forced_playouts=0.0)
     assert ZeroConfig(**gumbel).search_config == SearchConfig(**gumbel)
-    assert ZeroConfig().search_config == SearchConfig()  # same defaults
+    # zero's defaults: Gumbel at 16 simulations, c_scale 0.1 (SearchConfig's own stay PUCT's, AlphaGo's search)
+    assert ZeroConfig().search_config == SearchConfig(search="gumbel", simulations=16, c_scale=0.1)
+    assert SearchConfig().search == "puct"
     zero_fields = {f.name for f in dataclasses.fields(ZeroConfig)}
     assert set(FIELDS) <= zero_fields and "search_config" not in zero_fields  # the Hydra keys stay flat
 
@@ -86,7 +88,8 @@ def test_alphago_searches_without_building_a_zero_config(monkeypatch: pytest.Mon
 
 
 def test_self_play_sizes_its_tree_for_cheap_and_full_moves() -> None:
-    cfg = ZeroConfig(games=2, simulations=8, cheap_fraction=0.5, cheap_simulations=32, leaves_per_game=2)
+    cfg = ZeroConfig(games=2, simulations=8, cheap_fraction=0.5, cheap_simulations=32, leaves_per_game=2,
+                     search="puct")
     selfplay = SelfPlay(cfg, GoGame(5, komi=0.5), UniformEvaluator(), np.random.default_rng(0))
     assert selfplay.search.cfg == cfg.search_config
     assert selfplay.search.keep_limit == 32 + 2 + 1

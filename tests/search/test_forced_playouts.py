@@ -160,7 +160,8 @@ def test_pruning_with_k_zero_is_todays_target() -> None:
 
 
 def test_self_play_records_the_pruned_target_and_plays_from_the_unpruned_visits(monkeypatch) -> None:
-    cfg = ZeroConfig(games=3, simulations=64, forced_playouts=K, temperature_moves=0, resign_threshold=-1.0)
+    cfg = ZeroConfig(games=3, search="puct", simulations=64, forced_playouts=K, temperature_moves=0,
+                     resign_threshold=-1.0)
     selfplay = SelfPlay(cfg, GoGame(5, komi=0.5), FunctionEvaluator(lure), np.random.default_rng(0))
     seen: dict[str, np.ndarray] = {}
     for name in ("visit_counts", "pruned_policy"):
@@ -194,7 +195,8 @@ def test_bad_forced_playouts_stop_the_run_in_one_line(overrides: list[str], mess
 def test_forced_playouts_are_off_by_default_and_reach_the_search() -> None:
     for agent in ("zero", "zero_gpu"):
         assert compose("env=go9", f"agent={agent}").agent.search_config.forced_playouts == 0.0
-        assert compose("env=go9", f"agent={agent}", "agent.forced_playouts=2").agent.search_config.forced_playouts == 2
+        puct = compose("env=go9", f"agent={agent}", "agent.search=puct", "agent.forced_playouts=2").agent
+        assert puct.search_config.forced_playouts == 2
     with pytest.raises(ValueError, match="SearchConfig.forced_playouts must be a finite number >= 0"):
         SearchConfig(forced_playouts=math.inf)
     with pytest.raises(ValueError, match="forced_playouts > 0 is not supported with search=gumbel"):
@@ -203,7 +205,8 @@ def test_forced_playouts_are_off_by_default_and_reach_the_search() -> None:
 
 def test_train_cli_with_forced_playouts_runs_on_go5(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    cmd = train_cmd("env=go5", "agent=zero", "agent.forced_playouts=2", "agent.games=4", "agent.simulations=16",
+    cmd = train_cmd("env=go5", "agent=zero", "agent.search=puct", "agent.forced_playouts=2", "agent.games=4",
+                    "agent.simulations=16",
                     "agent.min_replay=16", "agent.batch_size=16", "agent.best_games=0", "steps=64", "eval.every=0",
                     "eval.episodes=0", "logger=csv", "progress=false", "device=cpu", f"hydra.run.dir={out}")
     done = subprocess.run(cmd, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=300)

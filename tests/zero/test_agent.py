@@ -48,7 +48,7 @@ def test_collect_and_update_return_what_the_runner_reads() -> None:
 
 def test_state_dict_round_trips_through_a_checkpoint(tmp_path: Path) -> None:
     agent, env = make_agent(), go_env()
-    for _ in range(6):
+    for _ in range(10):  # 60 moves per game: past the 5x5 move cap (50), so finished games fill the window
         agent.update(agent.collect(env))
     path = save_checkpoint(tmp_path / "ckpt.pt", {"agent": agent.state_dict()})
     other = make_agent(seed=1)
@@ -188,3 +188,18 @@ def test_a_slim_checkpoint_keeps_the_nets_and_drops_the_positions(tmp_path: Path
     with pytest.raises(CheckpointError, match="no replay window"):
         save_checkpoint(tmp_path / "bare.pt", {"agent": {"net": {}}})
         slim_checkpoint(tmp_path / "bare.pt", tmp_path / "x.pt")
+
+
+def test_a_checkpoint_from_before_the_search_setting_keeps_searching_by_puct() -> None:
+    """Checkpoints written before ``agent.search`` existed were PUCT runs; the default is Gumbel now, and loading
+    one for play, compression or evaluation must not switch its search."""
+    saved = {k: v for k, v in vars(ZeroConfig(search="puct", simulations=48)).items()
+             if k not in ("search", "c_scale")}
+    assert ZeroConfig().search == "gumbel"
+    old = ZeroConfig.from_saved({**saved, "a_setting_of_a_later_version": 1})
+    assert old.search == "puct" and old.simulations == 48
+    assert ZeroConfig.from_saved({**saved, "search": "gumbel"}).search == "gumbel"
+    from zoo.play.players import load_agent
+
+    loaded = load_agent("pretrained:go7")  # trained in 2026-11, before Gumbel: its config has no 'search'
+    assert "search" not in loaded.config["agent"] and loaded.agent.cfg.search == "puct"

@@ -34,7 +34,8 @@ from zoo.run.loop import Run
 
 AUX = dict(ownership_weight=1.5, score_weight=0.05)
 TINY = ZeroConfig(games=4, simulations=4, moves_per_collect=6, min_replay=1, batch_size=16, play_leaves=2,
-                  max_moves_factor=0.6)
+                  max_moves_factor=0.6, ownership_weight=0.0, score_weight=0.0)
+"""Without the auxiliary heads (on by default): the tests turn them on with ``AUX``."""
 
 FINISHED = """
     . . X . O
@@ -97,7 +98,8 @@ def test_self_play_games_carry_the_final_count_of_their_last_position() -> None:
         movers = np.where(planes[:, -1, 0, 0] == 1, 1, -1)  # the colour plane: ones when black is to move
         np.testing.assert_array_equal(g.ownership, movers[:, None] * state.ownership().reshape(1, 25))
         np.testing.assert_array_equal(g.score, movers * state.score())
-    plain = SelfPlay(ZeroConfig(games=4, simulations=4), game, UniformEvaluator(), np.random.default_rng(3)).play(60)
+    plain_cfg = ZeroConfig(games=4, simulations=4, ownership_weight=0.0, score_weight=0.0)
+    plain = SelfPlay(plain_cfg, game, UniformEvaluator(), np.random.default_rng(3)).play(60)
     assert plain and all(g.ownership is None and g.score is None for g in plain)  # no heads: no targets
 
 
@@ -255,7 +257,7 @@ def test_an_old_checkpoint_loads_with_fresh_aux_heads_and_a_notice(tmp_path: Pat
 def test_settings_that_cannot_work_are_refused_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="agent.score_utility=0.2 searches with the score head, which "
                                          "agent.score_weight=0 leaves out"):
-        ZeroConfig(score_utility=0.2)
+        ZeroConfig(score_utility=0.2, score_weight=0.0)
     agent = make_agent(ZeroConfig(**{**TINY.__dict__, **AUX, "score_utility": 0.2}))
     uncounting = SimpleNamespace(new_batch=lambda num_games, max_moves=None: SimpleNamespace())
     with pytest.raises(ValueError, match="agent.ownership_weight=1.5 and agent.score_weight=0.05 need a game whose "
@@ -267,7 +269,8 @@ def test_settings_that_cannot_work_are_refused_in_one_line(monkeypatch: pytest.M
         make_agent(ZeroConfig(**{**TINY.__dict__, **AUX}), net=NetConfig(kind="mlp"))
     # Through the run: a game whose batches cannot count stops the run before anything is made.
     monkeypatch.delattr(GoBatch, "ownership")
-    cfg = compose("env=go5", "agent=zero", "agent.ownership_weight=1.5", "logger=none", "progress=false",
+    cfg = compose("env=go5", "agent=zero", "agent.ownership_weight=1.5", "agent.score_weight=0", "logger=none",
+                  "progress=false",
                   run_dir=str(tmp_path / "run"))
     with pytest.raises(ConfigError, match="agent=zero on env=go5: agent.ownership_weight=1.5 needs a game"):
         Run(cfg)

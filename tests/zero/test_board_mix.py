@@ -29,12 +29,14 @@ from zoo.run.logging import read_metrics
 
 GPOOL = NetConfig(kind="resnet", preset="b2c32", global_pool=True)
 MIX = ZeroConfig(games=4, simulations=4, moves_per_collect=8, max_moves_factor=0.5, min_replay=16, batch_size=16,
-                 replay_size=200, best_games=0, board_mix="5:0.5,7:0.5")
-"""Two games of each size, capped at 12 (5x5) and 24 (7x7) moves, so both windows fill within a few collects."""
+                 replay_size=200, best_games=0, board_mix="5:0.5,7:0.5", ownership_weight=0.0, score_weight=0.0,
+                 net_global_pool=False)
+"""Without the auxiliary heads and, for the default net, without global pooling (both on by default). Two games of
+each size, capped at 12 (5x5) and 24 (7x7) moves, so both windows fill within a few collects."""
 TINY_RUN = ("env=go5", "agent=zero", "agent.games=4", "agent.simulations=4", "agent.moves_per_collect=8",
             "agent.max_moves_factor=0.5", "agent.min_replay=16", "agent.batch_size=16", "agent.replay_size=200",
-            "agent.best_games=0", "net=resnet", "net.preset=b2c32", "net.global_pool=true", "eval.every=0",
-            "eval.episodes=0", "logger=csv", "progress=false", "device=cpu")
+            "agent.best_games=0", "agent.ownership_weight=0", "agent.score_weight=0", "net=resnet", "net.preset=b2c32",
+            "net.global_pool=true", "eval.every=0", "eval.episodes=0", "logger=csv", "progress=false", "device=cpu")
 
 
 def make_agent(cfg: ZeroConfig = MIX, size: int = 5, seed: int = 0, net: NetConfig | None = GPOOL) -> ZeroAgent:
@@ -98,8 +100,9 @@ def test_a_net_that_needs_one_board_size_is_refused_in_one_line() -> None:
                                              "net.global_pool=true$"):
             make_agent(net=net)
         with pytest.raises(ConfigError, match="add net=resnet net.global_pool=true"):
-            compose("env=go5", "agent=zero", "agent.board_mix='5:1,7:1'",
-                    *([] if net is None else [f"net={net.kind}"]))
+            compose("env=go5", "agent=zero", "agent.board_mix='5:1,7:1'", "agent.score_weight=0",
+                    *(["agent.net_global_pool=false"] if net is None else [f"net={net.kind}"]))
+    assert compose("env=go9", "agent=zero", "agent.board_mix='5:1,7:1,9:2'").agent.board_mix  # the default net pools
     with pytest.raises(ValueError, match=r"leaves out this run's board, 5x5 \(the env's\): give it a share"):
         make_agent(ZeroConfig(**{**MIX.__dict__, "board_mix": "7:0.5,9:0.5"}))
     with pytest.raises(ValueError, match="plays 7x7, whose margins the score head's bins .* agent.score_weight=0"):
@@ -109,6 +112,7 @@ def test_a_net_that_needs_one_board_size_is_refused_in_one_line() -> None:
 def test_without_global_pooling_train_py_refuses_the_mix_before_any_folder(tmp_path: Path) -> None:
     run_dir = tmp_path / "runs" / "mix"
     result = subprocess.run(train_cmd("env=go5", "agent=zero", "agent.board_mix=5:0.5,7:0.5", "logger=none",
+                                      "agent.net_global_pool=false", "agent.score_weight=0",
                                       f"hydra.run.dir={run_dir}"),
                             capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=300)
     assert result.returncode == 2
@@ -117,6 +121,7 @@ def test_without_global_pooling_train_py_refuses_the_mix_before_any_folder(tmp_p
         "no global pooling) has heads fixed to one board size: add net=resnet net.global_pool=true"]
     assert not (tmp_path / "runs").exists()
     result = subprocess.run(train_cmd("env=go5", "agent=zero", "agent.board_mix=5:0.5,30:0.5", "net=resnet",
+                                      "agent.score_weight=0",
                                       "net.global_pool=true", "logger=none", f"hydra.run.dir={run_dir}"),
                             capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=300)
     assert result.returncode == 2 and not (tmp_path / "runs").exists()
@@ -229,7 +234,8 @@ def test_train_py_runs_a_mix_checkpoints_resumes_and_warm_starts_a_larger_board(
     assert json.loads((tmp_path / "warm" / "config.json").read_text())["env"]["id"] == "zoo/Go7x7-v0"
     started = _newest(tmp_path / "warm")
     assert started["agent"]["plane_shape"] == [17, 7, 7] and started["agent"]["learner"]["steps"] == 0
-    fixed = compose("env=go7", "agent=zero", "logger=none", "progress=false", f"resume={first}",
+    fixed = compose("env=go7", "agent=zero", "agent.net_global_pool=false", "logger=none", "progress=false",
+                    f"resume={first}",
                     run_dir=str(tmp_path / "fixed"))
     with pytest.raises(CheckpointError, match="cannot warm-start this run on env zoo/Go7x7-v0: a 5x5 checkpoint "
                                               "cannot warm-start this 7x7 run"):

@@ -182,7 +182,7 @@ def load_zero_player(checkpoint: str | Path, simulations: int | None = None, see
     config = ckpt.get("config", {})
     if config.get("agent", {}).get("name") != "zero":
         raise ValueError(f"{checkpoint} is a checkpoint of agent {config.get('agent', {}).get('name')!r}, not zero")
-    cfg = ZeroConfig(**config["agent"])
+    cfg = ZeroConfig.from_saved(config["agent"])
     if simulations is not None:
         cfg = dataclasses.replace(cfg, simulations=simulations)
     env = make_env(EnvConfig(**config["env"]), seed=seed)

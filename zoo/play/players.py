@@ -214,7 +214,8 @@ def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, 
     if bad:
         raise UserError(f"{checkpoint}: agent {agent_cfg['name']} has no setting {', '.join(bad)}; "
                         f"valid: {', '.join(sorted(known))}")
-    cfg = cls(**{k: v for k, v in agent_cfg.items() if k in known})
+    from_saved = getattr(cls, "from_saved", None)  # a config that knows what its older checkpoints meant
+    cfg = from_saved(agent_cfg) if from_saved else cls(**{k: v for k, v in agent_cfg.items() if k in known})
     if overrides:
         for key, value in overrides.items():
             _check_override(cls, key, value, checkpoint)

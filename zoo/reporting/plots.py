@@ -112,13 +112,15 @@ def ladder_table(points: Iterable[EloPoint], columns: Sequence[str] = ()) -> str
     return "\n".join(lines) + "\n"
 
 
-def plot_elo_vs_training(points: Sequence[EloPoint], path: str | Path, x: str = "wall_time") -> Path:
+def plot_elo_vs_training(points: Sequence[EloPoint], path: str | Path, x: str = "wall_time",
+                         xlabel: str | None = None, ylabel: str = "Elo (95% interval)") -> Path:
     """Elo of checkpoints against their training cost (``x``: ``wall_time`` or ``env_steps``), one line per
-    ``series``, with 95% interval error bars; writes a PNG."""
+    ``series``, with 95% interval error bars; writes a PNG. ``xlabel`` names the unit of ``wall_time`` when the
+    points carry another than seconds."""
     if x not in ("wall_time", "env_steps"):
         raise UserError(f"unknown x '{x}' for Elo against training; valid: wall_time, env_steps")
-    return _plot_elo(points, path, x, {"wall_time": "training wall time (s)", "env_steps": "env steps"}[x],
-                     logx=False, lines=True)
+    xlabel = xlabel or {"wall_time": "training wall time (s)", "env_steps": "env steps"}[x]
+    return _plot_elo(points, path, x, xlabel, logx=False, lines=True, ylabel=ylabel)
 
 
 def plot_elo_vs_cost(points: Sequence[EloPoint], path: str | Path, x: str = "latency_ms") -> Path:
@@ -131,7 +133,7 @@ def plot_elo_vs_cost(points: Sequence[EloPoint], path: str | Path, x: str = "lat
 
 
 def _plot_elo(points: Sequence[EloPoint], path: str | Path, x: str, xlabel: str, *, logx: bool,
-              lines: bool) -> Path:
+              lines: bool, ylabel: str = "Elo (95% interval)") -> Path:
     usable = [p for p in points if getattr(p, x) is not None]
     if not usable:
         raise UserError(f"no ladder point has a value for '{x}'")
@@ -152,7 +154,7 @@ def _plot_elo(points: Sequence[EloPoint], path: str | Path, x: str, xlabel: str,
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("Elo (95% interval)")
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     if any(series):
         ax.legend(fontsize=8)

@@ -3,6 +3,7 @@
     python -m zoo.report NAME --runs DIR [DIR ...] [--group-by env,agent] [--x env_steps,wall_time]
                          [--metric eval/success_rate ...] [--reference vi] [--target [ENV:]METRIC=VALUE ...]
                          [--band minmax|se] [--logx] [--out reports/NAME.md]
+    python -m zoo.report refresh REPORT.md [--check]   # the generated blocks of a hand-written report
 
 A run directory is any folder under ``--runs`` holding ``config.json`` (written by :mod:`zoo.run.loop`) with its
 ``metrics.jsonl`` (one JSON object per log call: ``step`` = env steps, then metric names) and, once finished,
@@ -24,6 +25,9 @@ the final position of a Go run's sample game (``eval``), a gridworld agent's gre
 
 Metric names are the runner's, the same for every agent: ``step`` (env steps), ``train/wall_time`` (seconds of
 training, evaluation excluded), ``train/episodes`` (episodes, i.e. games for self-play agents), ``eval/*``.
+
+``refresh`` rebuilds the tables and plots of a hand-written report from its committed games, ladders and nets
+(:mod:`zoo.reporting.blocks`).
 
 Elo plots and tables of ladders (Elo against training time or a net's cost) live in :mod:`zoo.reporting.plots`.
 """
@@ -430,6 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry: writes the report; user mistakes print one line and return 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["refresh"]:
+        from zoo.reporting.blocks import refresh_main
+
+        return refresh_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):

@@ -124,6 +124,26 @@ def evaluate(agent: Agent, env: gymnasium.Env, episodes: int) -> dict[str, float
     return metrics
 
 
+def changed_settings(saved: Mapping[str, Any], current: Mapping[str, Any], predated: Mapping[str, Any],
+                     sections: Sequence[str] = ("agent", "net", "compress")) -> list[str]:
+    """``agent.KEY=NOW (was THEN)`` for each setting of ``sections`` whose value in the run's config (``current``)
+    differs from the checkpoint's (``saved``); both are plain dicts as in ``config.json``. A setting the checkpoint
+    predates counts only where the agent says what its absence meant (``predated``, e.g. ``ZeroConfig.PREDATED``:
+    ``search`` was PUCT) and that differs."""
+    out = []
+    for section in sections:
+        old, new = saved.get(section) or {}, current.get(section) or {}
+        if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+            continue
+        for key, value in new.items():
+            if key not in old:
+                if section == "agent" and key in predated and predated[key] != value:
+                    out.append(f"{section}.{key}={value} (was {predated[key]}: the checkpoint predates the setting)")
+            elif old[key] != value:
+                out.append(f"{section}.{key}={value} (was {old[key]})")
+    return out
+
+
 class Run:
     """State of one training run (built by :func:`zoo.launch.run` with its hooks); see the module docstring."""
 
@@ -163,6 +183,11 @@ class Run:
             self._warm_start(self.checkpoint)
         elif self.checkpoint is not None:
             self._restore(self.checkpoint)
+            changed = changed_settings(self.checkpoint.get("config", {}), to_plain_dict(cfg),
+                                       getattr(cfg.agent, "PREDATED", {}))
+            if changed:
+                print(f"resume: these settings differ from the checkpoint's run: {'; '.join(changed)} (pass the "
+                      "run's values as overrides to continue it unchanged)", file=sys.stderr, flush=True)
         self.logger = self._make_logger()
 
     # ------------------------------------------------------------------ setup
