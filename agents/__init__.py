@@ -8,6 +8,7 @@ This package never imports ``envs``, ``zoo``, Hydra or wandb.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium
@@ -34,6 +35,20 @@ AGENT_CONFIGS: dict[str, type] = {
     "alphago": AlphaGoConfig,
 }
 """``agent=NAME`` choice -> its config dataclass (the config's ``name`` field selects the variant)."""
+
+PREDATED: dict[type, dict[str, Any]] = {ZeroConfig: ZeroConfig.PREDATED}
+"""Config class -> the settings its older checkpoints predate, with the value their absence stood for then."""
+
+
+def config_from_saved(cls: type, saved: Mapping[str, Any]) -> Any:
+    """The ``cls`` config a checkpoint's run had, from its saved settings (``config.json``'s ``agent`` section):
+    keys ``cls`` does not know are dropped, and a setting the checkpoint predates takes the value it stood for then
+    (:data:`PREDATED`), not today's default (a zero run from before ``agent.search`` searched by PUCT)."""
+    from dataclasses import fields
+
+    known = {f.name for f in fields(cls)}
+    values = {k: v for k, v in saved.items() if k in known}
+    return cls(**{**{k: v for k, v in PREDATED.get(cls, {}).items() if k not in values}, **values})
 
 
 def build_agent(
@@ -73,4 +88,4 @@ def build_agent(
     raise ValueError(f"no agent is built from {type(cfg).__name__}; known agents: {', '.join(AGENT_CONFIGS)}")
 
 
-__all__ = ["AGENT_CONFIGS", "Agent", "Batch", "action_mask_from", "build_agent"]
+__all__ = ["AGENT_CONFIGS", "PREDATED", "Agent", "Batch", "action_mask_from", "build_agent", "config_from_saved"]

@@ -5,6 +5,7 @@ unbatched search (one game, one position per net call, as alpha-zero-general and
     python benchmarks/zero_selfplay.py --board 5 --preset b2c32 --sims 16 --games 16 --moves 2
     python benchmarks/zero_selfplay.py --sims 16 64 --games 64 --search puct gumbel   # PUCT against Gumbel
     python benchmarks/zero_selfplay.py --sims 64 --games 64 --forced-playouts 0 2    # cost of forced playouts
+    python benchmarks/zero_selfplay.py --sims 16 --games 64 --search gumbel --global-pool   # agent=zero's default
 
 Per (simulations, B, search; the search column reads ``puct k=2`` for PUCT with forced playouts k=2): moves/s
 (positions of self-play per second), net evaluations/s, the average inference batch, and the share of wall time
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--board", type=int, default=9)
     parser.add_argument("--kind", default="resnet")
     parser.add_argument("--preset", default="b6c64")
+    parser.add_argument("--global-pool", action="store_true", help="KataGo global pooling (agent=zero's default net)")
     parser.add_argument("--sims", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--games", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--search", nargs="+", default=["puct"], choices=["puct", "gumbel"],
@@ -82,9 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     game = GoGame(args.board)
     torch.manual_seed(0)
-    net = build_net(NetConfig(kind=args.kind, preset=args.preset), game.num_planes, args.board,
-                    game.num_actions).to(device).eval()
-    print(f"# {args.board}x{args.board}, {args.kind} {args.preset}, device {device}, "
+    net_cfg = NetConfig(kind=args.kind, preset=args.preset, global_pool=args.global_pool)
+    net = build_net(net_cfg, game.num_planes, args.board, game.num_actions).to(device).eval()
+    print(f"# {args.board}x{args.board}, {net_cfg.label()}, device {device}, "
           f"{torch.get_num_threads()} torch threads")
     # The raw forward rate at the same batch is measured just before each row, so that load changes on a
     # shared machine move both numbers of a ratio together.

@@ -77,17 +77,19 @@ def _run_net(ckpt: dict[str, Any], path: Path) -> tuple[Net, Positions | None, s
                              f"{', '.join(KINDS)}")
         cfg = NetConfig(**net_cfg)
     elif name == "zero":
+        from agents import config_from_saved
         from agents.zero.agent import default_net
         from agents.zero.config import ZeroConfig
 
-        cfg = default_net(ZeroConfig.from_saved(config["agent"]), size)
+        cfg = default_net(config_from_saved(ZeroConfig, config["agent"]), size)
     else:
         raise ValueError(f"{path}: a checkpoint of agent {name!r} without a net config; cannot rebuild its net")
     aux: tuple[str, ...] = ()
     if name == "zero":  # the auxiliary heads of its agent settings (agent.ownership_weight, agent.score_weight)
+        from agents import config_from_saved
         from agents.zero.config import ZeroConfig
 
-        aux = ZeroConfig.from_saved(config["agent"]).aux_heads
+        aux = config_from_saved(ZeroConfig, config["agent"]).aux_heads
     net = build_net(cfg, channels, size, n_actions, aux=aux)
     try:
         net.load_state_dict({k: torch.as_tensor(_array(v)) for k, v in agent["net"].items()})

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 from agents.search.config import SEARCHES, SearchConfig
@@ -244,17 +243,8 @@ class ZeroConfig:
                                           "net_global_pool": False}
     """Settings a checkpoint written before they existed ran with: the value their absence stood for then, which is
     not today's default (before ``search`` existed every run searched by PUCT; before the auxiliary heads and
-    ``net_global_pool`` the default net had neither)."""
-
-    @classmethod
-    def from_saved(cls, saved: Mapping[str, Any]) -> ZeroConfig:
-        """The config a checkpoint's run had: its saved settings (keys this version does not know are dropped), and
-        for a setting the checkpoint predates, the value it stood for then (:attr:`PREDATED`), not the default.
-        Loading, playing and compressing a checkpoint all go through this, so an old PUCT net keeps searching by
-        PUCT after the default became Gumbel."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in saved.items() if k in known}
-        return cls(**{**{k: v for k, v in cls.PREDATED.items() if k not in values}, **values})
+    ``net_global_pool`` the default net had neither). Read by ``agents.config_from_saved``, through which loading,
+    playing and compressing a checkpoint build its config."""
 
     def __post_init__(self) -> None:
         if self.search not in SEARCHES:

@@ -171,7 +171,7 @@ def load_zero_player(checkpoint: str | Path, simulations: int | None = None, see
     ``option``: how the command took ``checkpoint``; a missing or damaged checkpoint's error starts with it."""
     import dataclasses
 
-    from agents import build_agent
+    from agents import build_agent, config_from_saved
     from agents.nets import NetConfig
     from agents.zero import ZeroConfig
     from zoo.run.checkpoint import load_checkpoint, resolve_resume
@@ -182,7 +182,7 @@ def load_zero_player(checkpoint: str | Path, simulations: int | None = None, see
     config = ckpt.get("config", {})
     if config.get("agent", {}).get("name") != "zero":
         raise ValueError(f"{checkpoint} is a checkpoint of agent {config.get('agent', {}).get('name')!r}, not zero")
-    cfg = ZeroConfig.from_saved(config["agent"])
+    cfg = config_from_saved(ZeroConfig, config["agent"])
     if simulations is not None:
         cfg = dataclasses.replace(cfg, simulations=simulations)
     env = make_env(EnvConfig(**config["env"]), seed=seed)

@@ -196,7 +196,7 @@ def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, 
     """
     import dataclasses
 
-    from agents import build_agent
+    from agents import build_agent, config_from_saved
     from zoo.errors import CheckpointError, UserError
     from zoo.run.checkpoint import load_checkpoint, resolve_resume
     from zoo.run.config import EnvConfig, agent_config_class, field_names, net_config_class
@@ -214,8 +214,7 @@ def load_agent(checkpoint: str | Path, overrides: dict[str, Any] | None = None, 
     if bad:
         raise UserError(f"{checkpoint}: agent {agent_cfg['name']} has no setting {', '.join(bad)}; "
                         f"valid: {', '.join(sorted(known))}")
-    from_saved = getattr(cls, "from_saved", None)  # a config that knows what its older checkpoints meant
-    cfg = from_saved(agent_cfg) if from_saved else cls(**{k: v for k, v in agent_cfg.items() if k in known})
+    cfg = config_from_saved(cls, agent_cfg)
     if overrides:
         for key, value in overrides.items():
             _check_override(cls, key, value, checkpoint)

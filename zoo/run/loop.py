@@ -34,7 +34,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from agents import Agent, action_mask_from, build_agent
+from agents import PREDATED, Agent, action_mask_from, build_agent
 from agents.protocol import Described, Episodic, Searcher, SelfPlayer, WarmStarter
 from zoo.errors import CheckpointError, ConfigError
 from zoo.run.accel import accelerate
@@ -184,7 +184,7 @@ class Run:
         elif self.checkpoint is not None:
             self._restore(self.checkpoint)
             changed = changed_settings(self.checkpoint.get("config", {}), to_plain_dict(cfg),
-                                       getattr(cfg.agent, "PREDATED", {}))
+                                       PREDATED.get(type(cfg.agent), {}))
             if changed:
                 print(f"resume: these settings differ from the checkpoint's run: {'; '.join(changed)} (pass the "
                       "run's values as overrides to continue it unchanged)", file=sys.stderr, flush=True)
