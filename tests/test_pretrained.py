@@ -22,7 +22,7 @@ from zoo.play.openings import default_opening
 from zoo.reporting.pretrained import evaluate_card, listing, render_all
 from zoo.run.checkpoint import resolve_resume
 
-GO_NETS = {"go5": (5, 32), "go5-alphago": (5, 256), "go7-30min": (7, 64), "go7": (7, 64)}
+GO_NETS = {"go5": (5, 32), "go5-alphago": (5, 256), "go7-30min": (7, 64), "go7": (7, 64), "go9": (9, 16)}
 """Shipped Go nets: board size and the simulations they search with in the test matches."""
 SMALL = ("cliff-q", "frozenlake8-q", "cartpole-ppo", "cartpole-dqn")
 
@@ -48,7 +48,7 @@ def test_every_card_markdown_is_rendered_from_its_json() -> None:
 
 def test_unknown_names_are_one_line_listing_the_valid_ones(tmp_path: Path) -> None:
     valid = ", ".join(f"pretrained:{n}" for n in pretrained.names())
-    for spec in ("pretrained:NOPE", "pretrained:go9", "pretrained:", "pretrained:../go5"):
+    for spec in ("pretrained:NOPE", "pretrained:go11", "pretrained:", "pretrained:../go5"):
         with pytest.raises(pretrained.PretrainedError) as info:
             pretrained.resolve(spec)
         assert str(info.value).endswith(f"; valid: {valid}") and "\n" not in str(info.value)
@@ -57,9 +57,9 @@ def test_unknown_names_are_one_line_listing_the_valid_ones(tmp_path: Path) -> No
     with pytest.raises(UserError, match=r"player 'pretrained:NOPE@sims=8': pretrained:NOPE: no such pretrained agent; "
                                         r"valid: "):
         resolve_specs(["pretrained:NOPE@sims=8", "random"], 7, 9.0)
-    done = run_cli("show", "go9")
+    done = run_cli("show", "go11")
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"error: pretrained:go9: no such pretrained agent; valid: {valid}\n"
+    assert done.stderr == f"error: pretrained:go11: no such pretrained agent; valid: {valid}\n"
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate"])
@@ -102,7 +102,7 @@ def go_match(name: str, games: int) -> dict:
     """``games`` games of the shipped net ``name`` against ``random`` under the arena's protocol (openings, colours
     alternating, seeded); the tally row of the net."""
     size, sims = GO_NETS[name]
-    komi = 24.0 if size == 5 else 9.0
+    komi = {5: 24.0, 7: 9.0}.get(size, 7.5)
     specs = resolve_specs([f"pretrained:{name}@sims={sims}", "random"], size, komi)
     jobs = schedule(pairings(specs), games, size, komi, seed=7,
                     history=arena_history(specs), max_moves=2 * size * size, opening=default_opening(size))

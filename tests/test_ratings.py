@@ -74,6 +74,18 @@ def test_a_player_who_won_every_game_gets_a_finite_rating() -> None:
     assert np.isfinite(ratings["random"].lo) and ratings["random"].lo < ratings["random"].elo
 
 
+def test_players_no_games_link_to_the_anchor_are_listed_last_and_unrated() -> None:
+    games = synthetic(TRUE, 20, np.random.default_rng(3))
+    games += [GameResult("x", "random", 1.0), GameResult("random", "x", 0.0)] * 10  # an island: x beat random 20/20
+    ratings = fit_ratings(games)
+    assert [r.name for r in ratings.ratings][-2:] == ["x", "random"]
+    assert not ratings["x"].linked and ratings["x"].lo == -np.inf and ratings["x"].hi == np.inf
+    assert all(r.linked for r in ratings.ratings[:-2])
+    table = format_table(ratings)
+    assert "x" in table and [line.split()[2] for line in table.splitlines()[-3:-1]] == ["unrated", "unrated"]
+    assert "no games link it to gnugo" in table
+
+
 def test_ladder_saves_loads_and_a_new_player_joins_without_replaying(tmp_path: Path) -> None:
     path = tmp_path / "ladder.json"
     ladder = Ladder.load(path)

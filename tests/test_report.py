@@ -302,7 +302,7 @@ def test_refresh_rebuilds_generated_blocks_and_keeps_the_prose(tmp_path: Path) -
     report = tmp_path / "r.md"
     plot = tmp_path / "r" / "elo.png"
     report.write_text(
-        "# hand-written title\n\nprose stays.\n\n"
+        "# hand-written title\n\nprose stays; tables between `<!-- zoo: ... -->` marks are generated.\n\n"
         f"<!-- zoo: ladder {ladder} --board 7 --komi 9 -->\nstale\n<!-- /zoo -->\n\nmore prose\n\n"
         f"<!-- zoo: elo-training {ladder} --board 7 --komi 9 --anchor gnugo --series run=run-30m,run-1h "
         f"--plot {plot} -->\n<!-- /zoo -->\n"
@@ -310,7 +310,7 @@ def test_refresh_rebuilds_generated_blocks_and_keeps_the_prose(tmp_path: Path) -
     done = refresh(report)
     text = report.read_text(encoding="utf-8")
     assert done.blocks == 3 and len(done.changed) == 3
-    assert "prose stays." in text and "more prose" in text and "stale" not in text
+    assert "prose stays;" in text and "more prose" in text and "stale" not in text
     rows = [line for line in text.splitlines() if line.startswith("| run-") or line.startswith("| gnugo")]
     assert [r.split(" | ")[0] for r in rows[:3]] == ["| run-1h", "| gnugo", "| run-30m"]  # best first
     assert "| run | run-30m | 0.50 | 1,000 |" in text and "| run | run-1h | 1.00 | 2,000 |" in text

@@ -23,8 +23,10 @@ def test_the_zero_banner_and_progress_lines(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     banner, _, rest = err.partition("\ntrain 0/64 (0.0%)")
     assert banner.startswith("train: agent=zero on env=go5 (zoo/Go5x5-v0, opponent=random, agent_color=black)")
-    for row in (f"run folder   {run_dir}", "net          resnet b2c32, global pooling, ownership head, score head (auto): 0.", " M params, ",
-                " M MACs per position", "self-play    4 games x 4 simulations (Gumbel search), collects of 8 moves (32 positions)",
+    for row in (f"run folder   {run_dir}",
+                "net          resnet b2c32, global pooling, ownership head, score head (auto): 0.", " M params, ",
+                " M MACs per position",
+                "self-play    4 games x 4 simulations (Gumbel search), collects of 8 moves (32 positions)",
                 "training     once finished games hold 16 positions", "device       cpu, ",
                 "budget       64 env steps", "evaluation   at 16 steps (2 episodes), every 64 (2), at the end",
                 "metrics      RUN_DIR/metrics.jsonl",

@@ -16,7 +16,7 @@ results is held fixed instead and the table says so.
 **Intervals.** 95% Wald intervals ``r +- 1.96 sd`` from the observed Fisher information (the inverse of the
 negative Hessian of the log-posterior at the maximum), with the anchor held fixed: an interval is the
 uncertainty of the player's difference to the anchor. A player not connected to the anchor by games gets an
-infinite interval.
+infinite interval, is listed after the connected ones and shows as unrated in the tables.
 
 **Ladder file** (JSON, :class:`Ladder`): per section (board size and komi) the players (display name -> spec) and
 every game (black, white, black's score, how it ended, seed). Ratings are refitted from all games, so a new player
@@ -75,6 +75,9 @@ class Rating:
     games_black: int
     points_white: float
     games_white: int
+    linked: bool = True
+    """False when no chain of games joins the player to the anchor: its Elo is then only the prior's (shown as
+    unrated), and its interval infinite."""
 
 
 @dataclass
@@ -203,8 +206,8 @@ def fit_ratings(games: Iterable[GameResult | tuple[str, str, float]], anchor: st
         pts_b, pts_w = float(s[as_b].sum()), float((1 - s[as_w]).sum())
         table.append(Rating(name, float(r[i]), float(r[i] - half), float(r[i] + half),
                             int(as_b.sum() + as_w.sum()), pts_b + pts_w, pts_b, int(as_b.sum()), pts_w,
-                            int(as_w.sum())))
-    table.sort(key=lambda t: -t.elo)
+                            int(as_w.sum()), bool(connected[i])))
+    table.sort(key=lambda t: (not t.linked, -t.elo))
     h_half = _Z95 * sd[-1] if colour else 0.0
     return Ratings(table, fixed, anchor_elo, float(h_adv), (float(h_adv - h_half), float(h_adv + h_half)))
 
@@ -230,10 +233,13 @@ def format_table(ratings: Ratings, title: str = "ratings") -> str:
     lines = [f"{title} (anchor {ratings.anchor} = {ratings.anchor_elo:g}; 95% intervals)",
              f"{'#':>3} {'player':<28} {'Elo':>7} {'95% interval':>17} {'games':>6} {'score':>7} "
              f"{'as black':>9} {'as white':>9}"]
-    for row in ratings.rows():
+    for row, rating in zip(ratings.rows(), ratings.ratings, strict=True):
         rank, name, elo, lo, hi, games, pct, pb, pw = row
         interval = "fixed" if name == ratings.anchor else f"{lo:7.0f} .. {hi:7.0f}"
-        lines.append(f"{rank:>3} {name:<28} {elo:7.0f} {interval:>17} {games:>6} {pct:6.1f}% {pb:8.1f}% {pw:8.1f}%")
+        shown = f"{elo:7.0f}" if rating.linked else "unrated"
+        if not rating.linked:
+            interval = f"no games link it to {ratings.anchor}"
+        lines.append(f"{rank:>3} {name:<28} {shown} {interval:>17} {games:>6} {pct:6.1f}% {pb:8.1f}% {pw:8.1f}%")
     lo, hi = ratings.colour_interval
     lines.append(f"black's advantage: {ratings.colour_advantage:+.0f} Elo (95% {lo:+.0f} .. {hi:+.0f})")
     return "\n".join(lines)

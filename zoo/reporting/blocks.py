@@ -39,8 +39,9 @@ from pathlib import Path
 
 from zoo.errors import UserError
 
-BLOCK = re.compile(r"<!-- zoo: (?P<command>.+?) -->\n(?P<body>.*?)<!-- /zoo -->", re.S)
-"""A generated block: the opening comment with its command, the body, the closing comment."""
+BLOCK = re.compile(r"^<!-- zoo: (?P<command>[^\n]+?) -->\n(?P<body>.*?)^<!-- /zoo -->", re.S | re.M)
+"""A generated block: the opening comment with its command on a line of its own, the body, the closing comment at
+the start of a line (prose that quotes the marks inline is left alone)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,9 +88,12 @@ def _ladder(args: list[str]) -> str:
     lines = [f"Anchor: {ratings.anchor} = {ratings.anchor_elo:g}.", "",
              "| player | Elo | 95% interval | games | score | as black | as white |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for _, name, elo, lo, hi, games, pct, pb, pw in ratings.rows():
+    for (_, name, elo, lo, hi, games, pct, pb, pw), rating in zip(ratings.rows(), ratings.ratings, strict=True):
         interval = "fixed" if name == ratings.anchor else f"{lo:.0f} .. {hi:.0f}"
-        lines.append(f"| {name} | {elo:.0f} | {interval} | {games} | {pct:.1f}% | {pb:.1f}% | {pw:.1f}% |")
+        shown = f"{elo:.0f}"
+        if not rating.linked:
+            shown, interval = "unrated", f"no games link it to {ratings.anchor}"
+        lines.append(f"| {name} | {shown} | {interval} | {games} | {pct:.1f}% | {pb:.1f}% | {pw:.1f}% |")
     lo, hi = ratings.colour_interval
     lines += ["", f"Black's advantage: {ratings.colour_advantage:+.0f} Elo (95% {lo:+.0f} .. {hi:+.0f})."]
     return "\n".join(lines)
