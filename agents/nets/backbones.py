@@ -91,12 +91,15 @@ class GlobalPoolBlock(nn.Module):
         self.pooled = conv_norm_act(channels, pooled, 3, norm, groups)
         self.bias = nn.Linear(3 * pooled, channels)
         self.conv2 = conv_norm_act(channels, channels, 3, norm, groups, act=False)
+        # one ReLU module per call site: int8's pattern matcher (PT2E) groups nodes by module and refuses a ReLU
+        # partition with two outputs
+        self.relu_mid = nn.ReLU(inplace=True)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, C, H, W) -> (B, C, H, W), any H, W."""
         bias = self.bias(global_pool(self.pooled(x)))
-        r = self.relu(self.conv1(x) + bias[:, :, None, None])
+        r = self.relu_mid(self.conv1(x) + bias[:, :, None, None])
         return self.relu(x + self.conv2(r))
 
 

@@ -76,7 +76,12 @@ def fitted(positions9: Positions) -> torch.nn.Module:
     """A resnet b2c32 with both heads fitted on the first 128 real positions (policy: the first legal point; value:
     :func:`stone_balance`), so that its values spread (std about 0.23 on the other 128) and a bound on the value
     error says something: the ``trained`` net's untrained value head is nearly constant (std 0.06)."""
-    net = small_net().train()
+    return fit_both_heads(small_net(), positions9)
+
+
+def fit_both_heads(net: torch.nn.Module, positions9: Positions) -> torch.nn.Module:
+    """``net`` fitted as :func:`fitted` describes, in eval mode."""
+    net.train()
     b = positions9.take(slice(0, 128))
     target, value_target = b.mask[:, :-1].float().argmax(-1), stone_balance(b)
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
@@ -506,6 +511,13 @@ def test_int8_agrees_with_fp32_on_held_out_positions(fitted: torch.nn.Module, po
     Measured: top-1 0.99, value MSE 4e-5, largest move-probability error 0.007."""
     q = quantize_int8(fitted, positions9.take(slice(0, 128)), batches=2, batch_size=64, compile=False)
     assert_close_to_fp32(fitted, q, positions9.take(slice(128, 256)))
+
+
+def test_int8_quantizes_the_global_pooling_net_of_the_main_job(positions9: Positions) -> None:
+    """The default 9x9 net has KataGo's global pooling blocks and pooled heads; int8 takes them and stays close."""
+    fp32 = fit_both_heads(small_net(global_pool=True), positions9)
+    q = quantize_int8(fp32, positions9.take(slice(0, 128)), batches=2, batch_size=64, compile=False)
+    assert_close_to_fp32(fp32, q, positions9.take(slice(128, 256)))
 
 
 @pytest.mark.slow  # compiling the int8 graph takes about 20 s here
