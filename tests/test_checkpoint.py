@@ -140,3 +140,11 @@ def test_resume_names_the_settings_that_differ_from_the_checkpoints_run() -> Non
         "agent.simulations=16 (was 48)", "agent.search=gumbel (was puct: the checkpoint predates the setting)"]
     same = {"agent": {**now["agent"], "search": "puct", "simulations": 48}}
     assert changed_settings(saved, same, ZeroConfig.PREDATED) == []  # board_mix's absence means its default
+    # a run that named its net (net=resnet net.global_pool=true) before agent.net_global_pool existed ran with pooling
+    named = {"agent": {"name": "zero"}, "net": {"kind": "resnet", "global_pool": True}}
+    pooled = {"agent": {"name": "zero", "net_global_pool": True}}
+    assert changed_settings(named, pooled, ZeroConfig.PREDATED) == []
+    assert changed_settings({**named, "net": {"kind": "resnet", "global_pool": False}}, pooled,
+                            ZeroConfig.PREDATED) == ["agent.net_global_pool=True (was net.global_pool=False)"]
+    assert changed_settings({"agent": {"name": "zero"}, "net": None}, pooled, ZeroConfig.PREDATED) == [
+        "agent.net_global_pool=True (was False: the checkpoint predates the setting)"]

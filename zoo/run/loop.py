@@ -129,14 +129,19 @@ def changed_settings(saved: Mapping[str, Any], current: Mapping[str, Any], preda
     """``agent.KEY=NOW (was THEN)`` for each setting of ``sections`` whose value in the run's config (``current``)
     differs from the checkpoint's (``saved``); both are plain dicts as in ``config.json``. A setting the checkpoint
     predates counts only where the agent says what its absence meant (``predated``, e.g. ``ZeroConfig.PREDATED``:
-    ``search`` was PUCT) and that differs."""
+    ``search`` was PUCT) and that differs. An ``agent.net_X`` setting shapes only the net the agent builds itself: where
+    the checkpoint's run named its net (``net=``), its ``net.X`` is what it ran with."""
     out = []
+    saved_net = saved.get("net") if isinstance(saved.get("net"), Mapping) else {}
     for section in sections:
         old, new = saved.get(section) or {}, current.get(section) or {}
         if not isinstance(old, Mapping) or not isinstance(new, Mapping):
             continue
         for key, value in new.items():
-            if key not in old:
+            if section == "agent" and key not in old and key.startswith("net_") and key[4:] in saved_net:
+                if saved_net[key[4:]] != value:
+                    out.append(f"{section}.{key}={value} (was net.{key[4:]}={saved_net[key[4:]]})")
+            elif key not in old:
                 if section == "agent" and key in predated and predated[key] != value:
                     out.append(f"{section}.{key}={value} (was {predated[key]}: the checkpoint predates the setting)")
             elif old[key] != value:
