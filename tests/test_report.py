@@ -338,3 +338,40 @@ def test_refresh_names_the_bad_block_and_leaves_the_report_untouched(tmp_path: P
     assert refresh_main([str(report), "--check"]) == 1  # stale, and --check writes nothing
     assert "old" in report.read_text(encoding="utf-8")
     assert refresh_main([str(report)]) == 0 and refresh_main([str(report), "--check"]) == 0
+
+
+def test_refresh_refuses_a_block_whose_closing_mark_is_not_at_the_start_of_a_line(tmp_path: Path) -> None:
+    from zoo.reporting.blocks import refresh
+
+    ladder = _ladder_with_checkpoints(tmp_path)
+    report = tmp_path / "r.md"
+    original = (f"<!-- zoo: ladder {ladder} --board 7 --komi 9 -->\nold\n  <!-- /zoo -->\n\nprose between\n\n"
+                f"<!-- zoo: ladder {ladder} --board 7 --komi 9 -->\nold\n<!-- /zoo -->\n")
+    report.write_text(original, encoding="utf-8")
+    with pytest.raises(UserError, match=r"r\.md:1: block has no closing '<!-- /zoo -->' at the start of a line"):
+        refresh(report)
+    assert report.read_text(encoding="utf-8") == original  # the prose between the blocks is not swallowed
+
+
+def test_refresh_check_writes_no_plot_and_unrated_players_are_not_plotted(tmp_path: Path) -> None:
+    from zoo.play.ratings import Ladder
+    from zoo.reporting.blocks import refresh
+    from zoo.run.checkpoint import save_checkpoint
+
+    ladder_path = _ladder_with_checkpoints(tmp_path)
+    ladder = Ladder.load(ladder_path)
+    ckpt = save_checkpoint(tmp_path / "island.pt", {"counters": {"env_steps": 500, "wall_time": 900.0}})
+    ladder.register(7, 9.0, "island", str(ckpt))
+    ladder.register(7, 9.0, "random", "random")
+    for i in range(4):  # island plays only random: no chain of games links it to gnugo
+        ladder.add_game(7, 9.0, {"black": "island" if i % 2 else "random", "white": "random" if i % 2 else "island",
+                                 "score": float(i % 2 == 1)})
+    ladder.save()
+    report, plot = tmp_path / "r.md", tmp_path / "elo.png"
+    report.write_text(f"<!-- zoo: elo-training {ladder_path} --board 7 --komi 9 --series "
+                      f"run=island,run-30m,run-1h --plot {plot} -->\n<!-- /zoo -->\n", encoding="utf-8")
+    assert refresh(report, check=True).changed and not plot.exists()  # stale, and --check wrote no plot
+    refresh(report)
+    text = report.read_text(encoding="utf-8")
+    assert "| run | island | 0.25 | 500 | unrated | no games link it to gnugo |" in text
+    assert plot.read_bytes()[:8] == PNG

@@ -236,10 +236,11 @@ def format_table(ratings: Ratings, title: str = "ratings") -> str:
     for row, rating in zip(ratings.rows(), ratings.ratings, strict=True):
         rank, name, elo, lo, hi, games, pct, pb, pw = row
         interval = "fixed" if name == ratings.anchor else f"{lo:7.0f} .. {hi:7.0f}"
-        shown = f"{elo:7.0f}" if rating.linked else "unrated"
+        shown, note = f"{elo:7.0f}", ""
         if not rating.linked:
-            interval = f"no games link it to {ratings.anchor}"
-        lines.append(f"{rank:>3} {name:<28} {shown} {interval:>17} {games:>6} {pct:6.1f}% {pb:8.1f}% {pw:8.1f}%")
+            shown, interval, note = "unrated", "-", f"  (no games link it to {ratings.anchor})"
+        lines.append(f"{rank:>3} {name:<28} {shown} {interval:>17} {games:>6} {pct:6.1f}% {pb:8.1f}% {pw:8.1f}%"
+                     f"{note}")
     lo, hi = ratings.colour_interval
     lines.append(f"black's advantage: {ratings.colour_advantage:+.0f} Elo (95% {lo:+.0f} .. {hi:+.0f})")
     return "\n".join(lines)

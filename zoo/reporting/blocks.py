@@ -39,9 +39,13 @@ from pathlib import Path
 
 from zoo.errors import UserError
 
-BLOCK = re.compile(r"^<!-- zoo: (?P<command>[^\n]+?) -->\n(?P<body>.*?)^<!-- /zoo -->", re.S | re.M)
-"""A generated block: the opening comment with its command on a line of its own, the body, the closing comment at
-the start of a line (prose that quotes the marks inline is left alone)."""
+OPENING = re.compile(r"^<!-- zoo: (?P<command>[^\n]+?) -->\n", re.M)
+"""The opening mark of a generated block: a line of its own that names the command."""
+
+BLOCK = re.compile(r"^<!-- zoo: (?P<command>[^\n]+?) -->\n(?P<body>(?:(?!^<!-- zoo: ).)*?)^<!-- /zoo -->",
+                   re.S | re.M)
+"""A generated block: the opening comment with its command on a line of its own, the body (which holds no other
+opening mark), the closing comment at the start of a line (prose that quotes the marks inline is left alone)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,7 +55,7 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(message)
 
 
-def _recount(args: list[str]) -> str:
+def _recount(args: list[str], check: bool) -> str:
     from zoo.play.archive import recount
 
     p = _Parser(prog="recount")
@@ -80,7 +84,7 @@ def _ratings(a: argparse.Namespace):  # noqa: ANN202 - zoo.play.ratings.Ratings,
     return ladder, ladder.ratings(a.board, a.komi, a.anchor or ANCHOR, a.anchor_elo)
 
 
-def _ladder(args: list[str]) -> str:
+def _ladder(args: list[str], check: bool) -> str:
     p = _Parser(prog="ladder")
     _section_args(p)
     a = p.parse_args(args)
@@ -99,7 +103,7 @@ def _ladder(args: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _elo_training(args: list[str]) -> str:
+def _elo_training(args: list[str], check: bool) -> str:
     from zoo.reporting.plots import EloPoint, checkpoint_cost, plot_elo_vs_training
 
     p = _Parser(prog="elo-training")
@@ -123,11 +127,17 @@ def _elo_training(args: list[str]) -> str:
                                 f"{', '.join(sorted(by_name))}")
             steps, wall = checkpoint_cost(_checkpoint_of(specs[name]))
             r = by_name[name]
+            if not r.linked:  # no Elo to plot: the table says so
+                lines.append(f"| {label} | {name} | {wall / 3600.0:.2f} | {steps:,} | unrated | "
+                             f"no games link it to {ratings.anchor} |")
+                continue
             points.append(EloPoint(name, r.elo, r.lo, r.hi, series=label, env_steps=steps, wall_time=wall / 3600.0))
             lines.append(f"| {label} | {name} | {wall / 3600.0:.2f} | {steps:,} | {r.elo:.0f} | "
                          f"{r.lo:.0f} .. {r.hi:.0f} |")
-    png = plot_elo_vs_training(points, a.plot, x="wall_time", xlabel="training wall time (hours)",
-                               ylabel=f"Elo ({ratings.anchor} = {ratings.anchor_elo:g}; 95% interval)")
+    png = Path(a.plot)
+    if not check:  # --check compares the tables and writes nothing, the plot included
+        png = plot_elo_vs_training(points, a.plot, x="wall_time", xlabel="training wall time (hours)",
+                                   ylabel=f"Elo ({ratings.anchor} = {ratings.anchor_elo:g}; 95% interval)")
     return "\n".join([f"![Elo against training hours]({_relative(Path(png))})", "", *lines])
 
 
@@ -145,7 +155,7 @@ def _relative(png: Path) -> str:
     return str(Path(*parts[1:])) if parts and parts[0] == "reports" else str(png)
 
 
-def _selfplay(args: list[str]) -> str:
+def _selfplay(args: list[str], check: bool) -> str:
     from zoo.reporting.plots import checkpoint_cost
 
     p = _Parser(prog="selfplay")
@@ -162,9 +172,10 @@ def _selfplay(args: list[str]) -> str:
     return "\n".join(lines)
 
 
-COMMANDS: dict[str, Callable[[list[str]], str]] = {
+COMMANDS: dict[str, Callable[[list[str], bool], str]] = {
     "recount": _recount, "ladder": _ladder, "elo-training": _elo_training, "selfplay": _selfplay}
-"""Block command -> the function that makes its body (Markdown, without the trailing newline)."""
+"""Block command -> the function that makes its body from the command's arguments (Markdown, without the trailing
+newline); its second argument is ``check``: when true it writes no file (a plot) besides returning the body."""
 
 
 @dataclass(frozen=True)
@@ -176,15 +187,16 @@ class Refreshed:
     changed: list[str]
 
 
-def render_block(command: str) -> str:
-    """The body of the block ``<!-- zoo: COMMAND -->`` (see the module docstring); ``UserError`` if malformed."""
+def render_block(command: str, check: bool = False) -> str:
+    """The body of the block ``<!-- zoo: COMMAND -->`` (see the module docstring); ``UserError`` if malformed.
+    With ``check`` it writes no file (an elo-training block's plot is left as it is)."""
     try:
         words = shlex.split(command)
     except ValueError as exc:
         raise UserError(f"cannot split the command ({exc})") from None
     if not words or words[0] not in COMMANDS:
         raise UserError(f"unknown block command {words[0] if words else ''!r}; valid: {', '.join(COMMANDS)}")
-    return COMMANDS[words[0]](words[1:])
+    return COMMANDS[words[0]](words[1:], check)
 
 
 def refresh(path: str | Path, check: bool = False) -> Refreshed:
@@ -199,11 +211,16 @@ def refresh(path: str | Path, check: bool = False) -> Refreshed:
     changed: list[str] = []
     end = 0
     matches = list(BLOCK.finditer(text))
+    unclosed = {m.start() for m in OPENING.finditer(text)} - {m.start() for m in matches}
+    if unclosed:
+        line = text.count("\n", 0, min(unclosed)) + 1
+        raise UserError(f"{path}:{line}: block has no closing '<!-- /zoo -->' at the start of a line before the "
+                        "next block or the end of the report")
     for m in matches:
         command = m.group("command").strip()
         line = text.count("\n", 0, m.start()) + 1
         try:
-            body = render_block(command).rstrip("\n") + "\n"
+            body = render_block(command, check).rstrip("\n") + "\n"
         except UserError as exc:
             raise UserError(f"{path}:{line}: block '{command}': {exc}") from None
         if body != m.group("body"):

@@ -73,7 +73,8 @@ class EloPoint:
 
 def ladder_points(path: str | Path, size: int, komi: float) -> list[EloPoint]:
     """The standings of one section (board ``size``, ``komi``) of a ladder file (:class:`zoo.play.ratings.Ladder`),
-    refitted from its games, best first, each with its spec; :class:`UserError` if the section has no player."""
+    refitted from its games, best first, each with its spec; players that no chain of games links to the anchor
+    have no Elo and are left out. :class:`UserError` if the section has no player."""
     from zoo.play.ratings import Ladder, section_key
 
     ladder = Ladder.load(path)
@@ -82,7 +83,7 @@ def ladder_points(path: str | Path, size: int, komi: float) -> list[EloPoint]:
                         f"{', '.join(ladder.sections) or 'none'}")
     players = ladder.section(size, komi)["players"]
     return [EloPoint(r.name, r.elo, r.lo, r.hi, spec=str(players.get(r.name, "")))
-            for r in ladder.ratings(size, komi).ratings]
+            for r in ladder.ratings(size, komi).ratings if r.linked]
 
 
 def ladder_rows(rows: Iterable[Sequence[Any]]) -> list[EloPoint]:
