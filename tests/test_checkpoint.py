@@ -148,3 +148,10 @@ def test_resume_names_the_settings_that_differ_from_the_checkpoints_run() -> Non
                             ZeroConfig.PREDATED) == ["agent.net_global_pool=True (was net.global_pool=False)"]
     assert changed_settings({"agent": {"name": "zero"}, "net": None}, pooled, ZeroConfig.PREDATED) == [
         "agent.net_global_pool=True (was False: the checkpoint predates the setting)"]
+    # agent.net_preset=auto (chosen from the board) is no change from the b6c64 the named net ran with; and a run
+    # that names its own net is compared section by section, agent.net_X shaping nothing
+    named_preset = {"agent": {"name": "zero"}, "net": {"kind": "resnet", "preset": "b6c64", "global_pool": True}}
+    assert changed_settings(named_preset, {**pooled, "agent": {**pooled["agent"], "net_preset": "auto"}},
+                            ZeroConfig.PREDATED) == []
+    assert changed_settings({**named, "net": {"kind": "resnet", "global_pool": False}},
+                            {**pooled, "net": {"kind": "resnet", "global_pool": False}}, ZeroConfig.PREDATED) == []

@@ -103,6 +103,6 @@ def test_the_run_loop_logs_the_pictures_its_evaluations_drew(tmp_path: Path) -> 
     r.logger.loggers.append(recorder)
     summary = r.train()
     steps = [step for step, _ in recorder.media]
-    assert len(steps) == 3 and steps[-1] == summary["env_steps"]  # two in the loop, the final one
+    assert len(steps) == 2 and steps[-1] == summary["env_steps"]  # two in the loop, the last at the run's end
     assert all(media == {"media/sketch": media_path(tmp_path / "run", "sketch", step, "png")}
                for step, media in recorder.media)

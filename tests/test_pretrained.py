@@ -111,7 +111,8 @@ def go_match(name: str, games: int) -> dict:
     return row
 
 
-@pytest.mark.parametrize("name", list(GO_NETS))  # 3-12 s each on one core of a loaded machine
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "go9" else n for n in GO_NETS])
+# 3-12 s each on one core of a loaded machine; go9 (ten 9x9 games of a 10-block net) takes about 150 s
 def test_each_go_net_beats_random_from_varied_openings(name: str) -> None:
     row = go_match(name, 10)
     assert row["player"] == f"pretrained:{name}@simulations={GO_NETS[name][1]}"
@@ -151,6 +152,26 @@ def test_resume_continues_training_from_a_shipped_agent(tmp_path: Path) -> None:
     assert 100_500 <= summary["env_steps"] < 101_000  # continued from the card's 100,008 steps
     assert summary["eval/return_mean"] == -13.0
     assert not list(pretrained.ROOT.glob("checkpoints"))  # nothing written beside the shipped files
+
+
+def test_resume_of_a_net_that_predates_todays_defaults_names_the_settings_to_pass(tmp_path: Path) -> None:
+    common = ("env=go7", "agent=zero", "agent.search=puct", "agent.simulations=8", "resume=pretrained:go7",
+              "logger=none", "progress=false", "eval.episodes=2")
+    done = subprocess.run(train_cmd(*common, "steps=327680", f"hydra.run.dir={tmp_path / 'a'}"), cwd=tmp_path,
+                          env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "does not fit this agent" in done.stderr
+    assert "agent.net_global_pool=True (was False: the checkpoint predates the setting)" in done.stderr
+    # the card's command passes them, and continues the run
+    card = json.loads((pretrained.ROOT / "go7.json").read_text())
+    train_on = next(line for line in card["use"] if "resume=pretrained:go7" in line)
+    for setting in ("agent.ownership_weight=0", "agent.score_weight=0", "agent.net_global_pool=false"):
+        assert setting in train_on
+    done = subprocess.run(train_cmd(*common, "agent.ownership_weight=0", "agent.score_weight=0",
+                                    "agent.net_global_pool=false", "steps=327681", f"hydra.run.dir={tmp_path / 'b'}"),
+                          cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((tmp_path / "b" / "summary.json").read_text())["env_steps"] >= 327_681
 
 
 def test_compression_reads_a_shipped_net_without_importing_zoo() -> None:

@@ -67,14 +67,17 @@ def test_the_run_loop_takes_its_evaluations_and_progress_text_as_hooks(tmp_path:
     hooks = RunHooks(evaluations=(evaluation,), progress_text=lambda last_eval, last_train: "hooked")
     r = Run(small(tmp_path, "steps=2000", "seed=3"), hooks)
     summary = r.train()
-    steps = [c[2] for c in calls]  # two evaluations in the loop, the final one
-    assert len(steps) == 3 and 1000 <= steps[0] < 2000 <= steps[1] == steps[2] == summary["env_steps"]
+    steps = [c[2] for c in calls]  # two evaluations in the loop; the run ends on the second's step: no repeat
+    assert len(steps) == 2 and 1000 <= steps[0] < 2000 <= steps[1] == summary["env_steps"]
     assert {c[:2] for c in calls} == {(20, tmp_path / "run")} and {c[3] for c in calls} == {3}
-    assert summary["eval/extra"] == float(steps[2]) and r._metric_text() == "hooked"
+    assert summary["eval/extra"] == float(steps[1]) and r._metric_text() == "hooked"
     rows = read_metrics(tmp_path / "run" / "metrics.jsonl")
     assert [row["eval/extra"] for row in rows if "eval/extra" in row] == [float(s) for s in steps]
     plain = Run(replace(small(tmp_path, "steps=1000"), run_dir=str(tmp_path / "plain")))  # no hooks: the generic loop
     assert plain.hooks == RunHooks() and "eval/extra" not in plain.train()
+    calls.clear()  # a run that ends between evaluations gets a final one at its last step
+    summary = Run(replace(small(tmp_path, "steps=2500", "seed=3"), run_dir=str(tmp_path / "between")), hooks).train()
+    assert [c[2] for c in calls][-1] == summary["env_steps"] >= 2500 and len(calls) == 3
 
 
 def test_the_launcher_hands_the_run_loop_the_go_evaluation_and_the_policy_picture() -> None:

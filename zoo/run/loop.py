@@ -130,7 +130,8 @@ def changed_settings(saved: Mapping[str, Any], current: Mapping[str, Any], preda
     differs from the checkpoint's (``saved``); both are plain dicts as in ``config.json``. A setting the checkpoint
     predates counts only where the agent says what its absence meant (``predated``, e.g. ``ZeroConfig.PREDATED``:
     ``search`` was PUCT) and that differs. An ``agent.net_X`` setting shapes only the net the agent builds itself: where
-    the checkpoint's run named its net (``net=``), its ``net.X`` is what it ran with."""
+    the checkpoint's run named its net (``net=``) and this run names none, the checkpoint's ``net.X`` is what it ran
+    with; ``auto`` (chosen from the board) is compared with nothing."""
     out = []
     saved_net = saved.get("net") if isinstance(saved.get("net"), Mapping) else {}
     for section in sections:
@@ -138,8 +139,10 @@ def changed_settings(saved: Mapping[str, Any], current: Mapping[str, Any], preda
         if not isinstance(old, Mapping) or not isinstance(new, Mapping):
             continue
         for key, value in new.items():
+            if section == "agent" and key.startswith("net_") and current.get("net"):
+                continue  # this run names its own net: agent.net_X shapes nothing
             if section == "agent" and key not in old and key.startswith("net_") and key[4:] in saved_net:
-                if saved_net[key[4:]] != value:
+                if value not in ("auto", None) and saved_net[key[4:]] != value:
                     out.append(f"{section}.{key}={value} (was net.{key[4:]}={saved_net[key[4:]]})")
             elif key not in old:
                 if section == "agent" and key in predated and predated[key] != value:
@@ -181,15 +184,23 @@ class Run:
         self.counters = Counters()
         self.recent_returns: list[float] = []
         self.last_eval: dict[str, float] = {}
+        self.last_eval_step = -1
+        """Env steps of the last full evaluation: the final one is skipped when the run ends on that step."""
         self.last_train: dict[str, float] = {}
         self.train_row_step = -1
         """Env steps of the last training row logged (it carries the counters; see ``_evaluate``)."""
         if self.checkpoint is not None and self.warm:
             self._warm_start(self.checkpoint)
         elif self.checkpoint is not None:
-            self._restore(self.checkpoint)
             changed = changed_settings(self.checkpoint.get("config", {}), to_plain_dict(cfg),
                                        PREDATED.get(type(cfg.agent), {}))
+            try:
+                self._restore(self.checkpoint)
+            except CheckpointError as exc:
+                if not changed:
+                    raise
+                raise CheckpointError(f"{exc}; these settings differ from the checkpoint's run: "
+                                      f"{'; '.join(changed)}") from None
             if changed:
                 print(f"resume: these settings differ from the checkpoint's run: {'; '.join(changed)} (pass the "
                       "run's values as overrides to continue it unchanged)", file=sys.stderr, flush=True)
@@ -230,6 +241,7 @@ class Run:
         if eval_env_rng is not None:
             self.eval_env.unwrapped.np_random.bit_generator.state = dict(eval_env_rng)
         self.last_eval = dict(ckpt.get("extra", {}).get("last_eval", {}))
+        self.last_eval_step = int(ckpt.get("extra", {}).get("last_eval_step", -1))
 
     def _warm_start(self, ckpt: Mapping[str, Any]) -> None:
         """Start this new run from the net weights of a checkpoint of another env (see the module docstring)."""
@@ -375,8 +387,10 @@ class Run:
 
     def finish(self) -> dict[str, Any]:
         """Final evaluation, checkpoint and summary (also written to ``summary.json``); with ``compress=``, the
-        final net compressed beside the checkpoints."""
-        self._evaluate()
+        final net compressed beside the checkpoints. A run that ended on the step of its last evaluation keeps
+        that one (the same net, the same games)."""
+        if self.last_eval_step != self.counters.env_steps:
+            self._evaluate()
         self.save()
         if isinstance(self.agent, SelfPlayer):  # writes nothing without compress=
             paths = self.agent.save_selfplay_net(str(self.run_dir / "checkpoints"),
@@ -414,7 +428,8 @@ class Run:
             else self.env.unwrapped.np_random.bit_generator.state,
             "eval_env_rng": self.eval_env.unwrapped.np_random.bit_generator.state,
             "episode": self._episode_state(),
-            "extra": {"last_eval": self.last_eval, "wandb_id": wandb_logger.run_id if wandb_logger else None},
+            "extra": {"last_eval": self.last_eval, "last_eval_step": self.last_eval_step,
+                      "wandb_id": wandb_logger.run_id if wandb_logger else None},
         }
         path = save_checkpoint(checkpoint_path(self.run_dir, self.counters.env_steps), payload)
         prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
@@ -428,6 +443,7 @@ class Run:
         return None if env is None or agent is None else {"env": env, "agent": agent}
 
     def _evaluate(self, episodes: int | None = None, against_best: bool = True) -> None:
+        full = episodes is None
         episodes = self.cfg.eval.episodes if episodes is None else episodes
         self.last_eval = evaluate(self.agent, self.eval_env, episodes)
         # The launcher's evaluations (Go with a searching agent: matches against the built-in bots, SGF samples).
@@ -443,6 +459,7 @@ class Run:
                                                                   "train/episodes": float(c.episodes)}
         self.logger.log({**self.last_eval, **counters}, c.env_steps)
         self.logger.log_media(step_media(self.run_dir, c.env_steps), c.env_steps)  # what the evaluations drew
+        self.last_eval_step = c.env_steps if full else -1
 
     def _train_metrics(self) -> dict[str, float]:
         c = self.counters
