@@ -158,12 +158,14 @@ def _milestone(r: dict) -> int | None:
 
 
 def table(results: list[dict]) -> str:
-    """Markdown: one row per agent, medians over its seeds (steps/wall to solve over solved seeds only)."""
+    """Markdown: one row per agent, medians over its seeds (steps/wall to solve over solved seeds only), the
+    per-seed steps in ascending seed order whatever order the seeds ran in."""
     results = [{**r, "solved_at": _milestone(r)} for r in results]
-    lines = ["| agent | solved | steps to solve (median; per seed) | wall s to solve (median) | env steps/s |",
+    seeds = ", ".join(str(s) for s in sorted({r["seed"] for r in results}))
+    lines = [f"| agent | solved | steps to solve (median; per seed {seeds}) | wall s to solve (median) | env steps/s |",
              "|---|---|---|---|---|"]
     for label in dict.fromkeys(r["agent"] for r in results):
-        rows = [r for r in results if r["agent"] == label]
+        rows = sorted((r for r in results if r["agent"] == label), key=lambda r: r["seed"])
         solved = [r for r in rows if r["solved_at"] is not None]
         per_seed = ", ".join(f"{r['solved_at'] // 1000}k" if r["solved_at"] else "-" for r in rows)
         median = f"{statistics.median(r['solved_at'] for r in solved):,.0f}" if solved else "-"
