@@ -159,15 +159,17 @@ def _milestone(r: dict) -> int | None:
 
 def table(results: list[dict]) -> str:
     """Markdown: one row per agent, medians over its seeds (steps/wall to solve over solved seeds only), the
-    per-seed steps in ascending seed order whatever order the seeds ran in."""
+    per-seed steps in ascending seed order whatever order the seeds ran in ("n/a" where an agent lacks a seed)."""
     results = [{**r, "solved_at": _milestone(r)} for r in results]
-    seeds = ", ".join(str(s) for s in sorted({r["seed"] for r in results}))
-    lines = [f"| agent | solved | steps to solve (median; per seed {seeds}) | wall s to solve (median) | env steps/s |",
-             "|---|---|---|---|---|"]
+    seeds = sorted({r["seed"] for r in results})
+    lines = [f"| agent | solved | steps to solve (median; per seed {', '.join(map(str, seeds))}) | wall s to solve "
+             "(median) | env steps/s |", "|---|---|---|---|---|"]
     for label in dict.fromkeys(r["agent"] for r in results):
         rows = sorted((r for r in results if r["agent"] == label), key=lambda r: r["seed"])
         solved = [r for r in rows if r["solved_at"] is not None]
-        per_seed = ", ".join(f"{r['solved_at'] // 1000}k" if r["solved_at"] else "-" for r in rows)
+        by_seed = {r["seed"]: r for r in rows}  # "-": not solved; "n/a": this agent did not run the seed
+        per_seed = ", ".join("n/a" if s not in by_seed else f"{by_seed[s]['solved_at'] // 1000}k"
+                             if by_seed[s]["solved_at"] else "-" for s in seeds)
         median = f"{statistics.median(r['solved_at'] for r in solved):,.0f}" if solved else "-"
         steps = f"{median} ({per_seed})"
         wall = f"{statistics.median(r['solved_wall_s'] for r in solved):.1f}" if solved else "-"

@@ -155,3 +155,10 @@ def test_resume_names_the_settings_that_differ_from_the_checkpoints_run() -> Non
                             ZeroConfig.PREDATED) == []
     assert changed_settings({**named, "net": {"kind": "resnet", "global_pool": False}},
                             {**pooled, "net": {"kind": "resnet", "global_pool": False}}, ZeroConfig.PREDATED) == []
+    # the net each run used is compared whichever way it was given: a named net against an agent-built one (the
+    # checkpoint's agent.net_global_pool=True shaped nothing: its run named a net without pooling), and back
+    named_flat = {"agent": {"name": "zero", "net_global_pool": True}, "net": {"kind": "resnet", "global_pool": False}}
+    assert changed_settings(named_flat, pooled, ZeroConfig.PREDATED) == [
+        "agent.net_global_pool=True (was net.global_pool=False)"]
+    assert changed_settings(pooled, {**pooled, "net": {"kind": "resnet", "preset": None, "global_pool": False}},
+                            ZeroConfig.PREDATED) == ["net.global_pool=False (was agent.net_global_pool=True)"]

@@ -156,7 +156,7 @@ def test_resume_continues_training_from_a_shipped_agent(tmp_path: Path) -> None:
 
 def test_resume_of_a_net_that_predates_todays_defaults_names_the_settings_to_pass(tmp_path: Path) -> None:
     common = ("env=go7", "agent=zero", "agent.search=puct", "agent.simulations=8", "resume=pretrained:go7",
-              "logger=none", "progress=false", "eval.episodes=2")
+              "logger=none", "progress=false", "eval.episodes=2", "agent.best_games=0", "agent.games=4")
     done = subprocess.run(train_cmd(*common, "steps=327680", f"hydra.run.dir={tmp_path / 'a'}"), cwd=tmp_path,
                           env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "Traceback" not in done.stderr

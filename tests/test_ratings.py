@@ -84,6 +84,8 @@ def test_players_no_games_link_to_the_anchor_are_listed_last_and_unrated() -> No
     table = format_table(ratings)
     assert "x" in table and [line.split()[2] for line in table.splitlines()[-3:-1]] == ["unrated", "unrated"]
     assert "no games link it to gnugo" in table
+    rows = table.splitlines()[2:-1]  # the columns stay aligned: the score column's % sign at one place on every row
+    assert len({line.index("%") for line in rows}) == 1, table
 
 
 def test_ladder_saves_loads_and_a_new_player_joins_without_replaying(tmp_path: Path) -> None:

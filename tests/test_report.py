@@ -353,7 +353,7 @@ def test_refresh_refuses_a_block_whose_closing_mark_is_not_at_the_start_of_a_lin
     assert report.read_text(encoding="utf-8") == original  # the prose between the blocks is not swallowed
 
 
-def test_refresh_check_writes_no_plot_and_unrated_players_are_not_plotted(tmp_path: Path) -> None:
+def test_refresh_check_writes_no_plot_and_unrated_players_are_left_out_of_the_points(tmp_path: Path) -> None:
     from zoo.play.ratings import Ladder
     from zoo.reporting.blocks import refresh
     from zoo.run.checkpoint import save_checkpoint
@@ -370,8 +370,19 @@ def test_refresh_check_writes_no_plot_and_unrated_players_are_not_plotted(tmp_pa
     report, plot = tmp_path / "r.md", tmp_path / "elo.png"
     report.write_text(f"<!-- zoo: elo-training {ladder_path} --board 7 --komi 9 --series "
                       f"run=island,run-30m,run-1h --plot {plot} -->\n<!-- /zoo -->\n", encoding="utf-8")
-    assert refresh(report, check=True).changed and not plot.exists()  # stale, and --check wrote no plot
+    with pytest.raises(UserError, match="elo.png is missing"):  # --check writes no plot, and misses it
+        refresh(report, check=True)
+    assert not plot.exists()
     refresh(report)
     text = report.read_text(encoding="utf-8")
     assert "| run | island | 0.25 | 500 | unrated | no games link it to gnugo |" in text
-    assert plot.read_bytes()[:8] == PNG
+    assert plot.read_bytes()[:8] == PNG and refresh(report, check=True).changed == []
+    from zoo.reporting.plots import ladder_points
+
+    assert "island" not in {p.player for p in ladder_points(ladder_path, 7, 9.0)}  # no Elo to plot
+    assert {"run-30m", "run-1h", "gnugo"} <= {p.player for p in ladder_points(ladder_path, 7, 9.0)}
+    report.write_text(f"<!-- zoo: elo-training {ladder_path} --board 7 --komi 9 --series run=island --plot {plot} "
+                      "-->\n<!-- /zoo -->\n", encoding="utf-8")
+    for check in (True, False):  # --check fails as refresh does
+        with pytest.raises(UserError, match="no player of --series has an Elo"):
+            refresh(report, check=check)

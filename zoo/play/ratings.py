@@ -231,15 +231,16 @@ def _connected(n: int, b: np.ndarray, w: np.ndarray, start: int) -> np.ndarray:
 def format_table(ratings: Ratings, title: str = "ratings") -> str:
     """The table as text: one line per player plus black's advantage."""
     lines = [f"{title} (anchor {ratings.anchor} = {ratings.anchor_elo:g}; 95% intervals)",
-             f"{'#':>3} {'player':<28} {'Elo':>7} {'95% interval':>17} {'games':>6} {'score':>7} "
+             f"{'#':>3} {'player':<28} {'Elo':>7} {'95% interval':>18} {'games':>6} {'score':>7} "
              f"{'as black':>9} {'as white':>9}"]
     for row, rating in zip(ratings.rows(), ratings.ratings, strict=True):
-        rank, name, elo, lo, hi, games, pct, pb, pw = row
+        rank, name, _, _, _, games, pct, pb, pw = row
+        elo, lo, hi = rating.elo, rating.lo, rating.hi  # unrounded: rows() rounds to one decimal
         interval = "fixed" if name == ratings.anchor else f"{lo:7.0f} .. {hi:7.0f}"
         shown, note = f"{elo:7.0f}", ""
         if not rating.linked:
             shown, interval, note = "unrated", "-", f"  (no games link it to {ratings.anchor})"
-        lines.append(f"{rank:>3} {name:<28} {shown} {interval:>17} {games:>6} {pct:6.1f}% {pb:8.1f}% {pw:8.1f}%"
+        lines.append(f"{rank:>3} {name:<28} {shown} {interval:>18} {games:>6} {pct:6.1f}% {pb:8.1f}% {pw:8.1f}%"
                      f"{note}")
     lo, hi = ratings.colour_interval
     lines.append(f"black's advantage: {ratings.colour_advantage:+.0f} Elo (95% {lo:+.0f} .. {hi:+.0f})")

@@ -92,7 +92,8 @@ def _ladder(args: list[str], check: bool) -> str:
     lines = [f"Anchor: {ratings.anchor} = {ratings.anchor_elo:g}.", "",
              "| player | Elo | 95% interval | games | score | as black | as white |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for (_, name, elo, lo, hi, games, pct, pb, pw), rating in zip(ratings.rows(), ratings.ratings, strict=True):
+    for (_, name, _, _, _, games, pct, pb, pw), rating in zip(ratings.rows(), ratings.ratings, strict=True):
+        elo, lo, hi = rating.elo, rating.lo, rating.hi  # unrounded, as the elo-training block formats them
         interval = "fixed" if name == ratings.anchor else f"{lo:.0f} .. {hi:.0f}"
         shown = f"{elo:.0f}"
         if not rating.linked:
@@ -134,10 +135,14 @@ def _elo_training(args: list[str], check: bool) -> str:
             points.append(EloPoint(name, r.elo, r.lo, r.hi, series=label, env_steps=steps, wall_time=wall / 3600.0))
             lines.append(f"| {label} | {name} | {wall / 3600.0:.2f} | {steps:,} | {r.elo:.0f} | "
                          f"{r.lo:.0f} .. {r.hi:.0f} |")
+    if not points:
+        raise UserError(f"no player of --series has an Elo (none is linked to {ratings.anchor} by games)")
     png = Path(a.plot)
-    if not check:  # --check compares the tables and writes nothing, the plot included
+    if not check:
         png = plot_elo_vs_training(points, a.plot, x="wall_time", xlabel="training wall time (hours)",
                                    ylabel=f"Elo ({ratings.anchor} = {ratings.anchor_elo:g}; 95% interval)")
+    elif not png.is_file():  # --check writes nothing, the plot included; a missing plot is a stale report
+        raise UserError(f"plot {png} is missing (python -m zoo.report refresh writes it)")
     return "\n".join([f"![Elo against training hours]({_relative(Path(png))})", "", *lines])
 
 

@@ -124,31 +124,55 @@ def evaluate(agent: Agent, env: gymnasium.Env, episodes: int) -> dict[str, float
     return metrics
 
 
+NET_SHAPE = ("kind", "preset", "global_pool")
+"""The settings of a net that an agent's own ``agent.net_X`` settings also set (the other ``net.*`` fields have no
+agent counterpart): a run that names its net (``net=``) and one that lets the agent build it compare on these."""
+
+
 def changed_settings(saved: Mapping[str, Any], current: Mapping[str, Any], predated: Mapping[str, Any],
                      sections: Sequence[str] = ("agent", "net", "compress")) -> list[str]:
     """``agent.KEY=NOW (was THEN)`` for each setting of ``sections`` whose value in the run's config (``current``)
     differs from the checkpoint's (``saved``); both are plain dicts as in ``config.json``. A setting the checkpoint
     predates counts only where the agent says what its absence meant (``predated``, e.g. ``ZeroConfig.PREDATED``:
-    ``search`` was PUCT) and that differs. An ``agent.net_X`` setting shapes only the net the agent builds itself: where
-    the checkpoint's run named its net (``net=``) and this run names none, the checkpoint's ``net.X`` is what it ran
-    with; ``auto`` (chosen from the board) is compared with nothing."""
+    ``search`` was PUCT) and that differs. The net each run used is compared, however it was given: ``net.*`` where
+    both named their net (``net=``), ``agent.net_*`` where neither did (the agent built its own), and
+    :data:`NET_SHAPE` where one did and the other did not (``auto``, a preset chosen from the board, and a named net's
+    ``null`` preset are compared with nothing)."""
+    saved_named, current_named = (isinstance(c.get("net"), Mapping) and bool(c.get("net")) for c in (saved, current))
     out = []
-    saved_net = saved.get("net") if isinstance(saved.get("net"), Mapping) else {}
     for section in sections:
         old, new = saved.get(section) or {}, current.get(section) or {}
-        if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        if not isinstance(old, Mapping) or not isinstance(new, Mapping) or (
+                section == "net" and saved_named != current_named):
             continue
         for key, value in new.items():
-            if section == "agent" and key.startswith("net_") and current.get("net"):
-                continue  # this run names its own net: agent.net_X shapes nothing
-            if section == "agent" and key not in old and key.startswith("net_") and key[4:] in saved_net:
-                if value not in ("auto", None) and saved_net[key[4:]] != value:
-                    out.append(f"{section}.{key}={value} (was net.{key[4:]}={saved_net[key[4:]]})")
-            elif key not in old:
+            if section == "agent" and key.startswith("net_") and (saved_named or current_named):
+                continue  # a named net: agent.net_X shaped nothing on that side (compared below, or via net.*)
+            if key not in old:
                 if section == "agent" and key in predated and predated[key] != value:
                     out.append(f"{section}.{key}={value} (was {predated[key]}: the checkpoint predates the setting)")
             elif old[key] != value:
                 out.append(f"{section}.{key}={value} (was {old[key]})")
+    if saved_named != current_named and "net" in sections:
+        out += _net_shape_changes(saved, current, predated, saved_named)
+    return out
+
+
+def _net_shape_changes(saved: Mapping[str, Any], current: Mapping[str, Any], predated: Mapping[str, Any],
+                       saved_named: bool) -> list[str]:
+    """:data:`NET_SHAPE` differences between a named net and an agent-built one (see :func:`changed_settings`)."""
+    def used(cfg: Mapping[str, Any], named: bool, key: str) -> tuple[str, Any]:
+        if named:
+            return f"net.{key}", cfg["net"].get(key)
+        agent = cfg.get("agent") or {}
+        return f"agent.net_{key}", agent.get(f"net_{key}", predated.get(f"net_{key}"))
+
+    out = []
+    for key in NET_SHAPE:
+        (then_name, then), (now_name, now) = used(saved, saved_named, key), used(current, not saved_named, key)
+        if then in (None, "auto") or now in (None, "auto") or then == now:
+            continue
+        out.append(f"{now_name}={now} (was {then_name}={then})")
     return out
 
 
@@ -185,7 +209,8 @@ class Run:
         self.recent_returns: list[float] = []
         self.last_eval: dict[str, float] = {}
         self.last_eval_step = -1
-        """Env steps of the last full evaluation: the final one is skipped when the run ends on that step."""
+        """Env steps of this process's last full evaluation: the final one is skipped when the run ends on that
+        step (a resumed run evaluates at its end, whatever its checkpoint's evaluation was)."""
         self.last_train: dict[str, float] = {}
         self.train_row_step = -1
         """Env steps of the last training row logged (it carries the counters; see ``_evaluate``)."""
@@ -241,7 +266,6 @@ class Run:
         if eval_env_rng is not None:
             self.eval_env.unwrapped.np_random.bit_generator.state = dict(eval_env_rng)
         self.last_eval = dict(ckpt.get("extra", {}).get("last_eval", {}))
-        self.last_eval_step = int(ckpt.get("extra", {}).get("last_eval_step", -1))
 
     def _warm_start(self, ckpt: Mapping[str, Any]) -> None:
         """Start this new run from the net weights of a checkpoint of another env (see the module docstring)."""
@@ -387,8 +411,8 @@ class Run:
 
     def finish(self) -> dict[str, Any]:
         """Final evaluation, checkpoint and summary (also written to ``summary.json``); with ``compress=``, the
-        final net compressed beside the checkpoints. A run that ended on the step of its last evaluation keeps
-        that one (the same net, the same games)."""
+        final net compressed beside the checkpoints. A run whose loop has just evaluated the final net (it ended
+        on that evaluation's step) keeps that evaluation instead of playing a second one."""
         if self.last_eval_step != self.counters.env_steps:
             self._evaluate()
         self.save()
@@ -428,8 +452,7 @@ class Run:
             else self.env.unwrapped.np_random.bit_generator.state,
             "eval_env_rng": self.eval_env.unwrapped.np_random.bit_generator.state,
             "episode": self._episode_state(),
-            "extra": {"last_eval": self.last_eval, "last_eval_step": self.last_eval_step,
-                      "wandb_id": wandb_logger.run_id if wandb_logger else None},
+            "extra": {"last_eval": self.last_eval, "wandb_id": wandb_logger.run_id if wandb_logger else None},
         }
         path = save_checkpoint(checkpoint_path(self.run_dir, self.counters.env_steps), payload)
         prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
