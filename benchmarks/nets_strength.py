@@ -1,7 +1,7 @@
 """Playing strength of compressed nets against their fp32 net at equal search, 9x9 Go, CPU.
 
     python benchmarks/nets_strength.py --save DIR [--games 50] [--simulations 32] [--opening 4]
-        [--nets int8,pruned50,pruned80,channels50,student,student_int8]
+        [--nets int8,pruned50,pruned80,channels50,student,student_int8] [--sgf reports/games/NAME.tar.gz]
 
 Reads what ``benchmarks/nets_speed.py --save DIR`` kept (nets, calibration positions, the table's rows). Each
 compressed net plays ``--games`` games against the fp32 teacher with ``zoo.play_go.play_match``: both sides are
@@ -9,7 +9,11 @@ zero agents (``agents.zero``) with the same search (``--simulations`` per move, 
 most visited move), colours alternating game by game. Search without noise is deterministic, so the first
 ``--opening`` plies of every game are sampled from each side's raw policy (temperature 1); the games then differ
 from one another. The samplers' seeds decide the openings, so each pairing plays two halves with the two sides'
-seeds swapped. Results go to ``DIR/strength.json`` after each pairing (a rerun skips the
+seeds swapped. Every game counts towards the distinct games (by move sequence) reported next to its win rate, and
+with ``--sgf NAME.tar.gz`` each pairing's games are added to that archive as SGF (root properties ``ZP`` the
+pairing, compressed net first, ``ZO`` the sampled opening plies, ``ZS`` the first-named side's opening seed), which
+``python -m zoo.arena recount NAME.tar.gz`` turns back into the table. Results go to ``DIR/strength.json`` after
+each pairing (a rerun skips the
 pairings already there; several processes may play different ``--nets`` into one folder at once); then, once
 ``DIR/rows.json`` exists, the strength column of ``reports/nets.md``, ``reports/compression.md`` (Elo against size
 and latency, Elo relative to fp32 = 0 fitted by ``zoo.ratings.fit_ratings``) and its plot
@@ -20,6 +24,7 @@ distilling the student into the same folder.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import time
 from pathlib import Path
@@ -34,9 +39,11 @@ from agents.nets.checkpoint import load_net
 from agents.search.evaluator import NetEvaluator
 from agents.zero import ZeroAgent, ZeroConfig
 from envs.go.game import GoGame
+from envs.go.sgf import GameRecord, write_sgf
 from envs.go.state import GoState
+from zoo.play.archive import is_archive, pack, read_texts
 from zoo.play.go_eval import MatchResult, play_match
-from zoo.play.openings import distinct_text, game_digest
+from zoo.play.openings import OPENING_PROPERTY, PAIR_PROPERTY, SEED_PROPERTY, distinct_text, game_digest
 from zoo.play.ratings import GameResult, fit_ratings
 from zoo.reporting.nets_report import table_student, write_report
 
@@ -94,6 +101,34 @@ def zero_player(net: torch.nn.Module, game: GoGame, simulations: int, seed: int)
     return agent
 
 
+def archive_games(archive: str | Path, short: str, halves: list[tuple[int, list[GameRecord]]], opening: int,
+                  lock: Path) -> None:
+    """Add one pairing's games to the SGF ``archive`` (``.tar.gz``, created if missing; its other games kept, this
+    pairing's replaced), holding the file ``lock`` so that processes playing other ``--nets`` into it at once do
+    not clash. ``halves``: each half's first-named side's opening seed and its records."""
+    files = {}
+    k = 0
+    for seed, records in halves:
+        for record in records:
+            record.properties[PAIR_PROPERTY] = [short, "fp32"]
+            record.properties[OPENING_PROPERTY] = [str(opening)]
+            record.properties[SEED_PROPERTY] = [str(seed)]
+            files[f"{short}-vs-fp32-{k:04d}.sgf"] = write_sgf(record)
+            k += 1
+    path = Path(archive)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        kept = read_texts(path) if path.is_file() else {}
+        kept = {name: text for name, text in kept.items() if not name.startswith(f"{short}-vs-fp32-")}
+        pack({**kept, **files}, path)
+
+
+def sgf_flag(args: argparse.Namespace) -> str:
+    """`` --sgf NAME.tar.gz`` for the commands the reports quote, when the games were archived."""
+    return f" --sgf {args.sgf}" if args.sgf else ""
+
+
 def black_score(result: str) -> float:
     """Black's score of an SGF result: ``B+...`` 1, ``W+...`` 0, anything else (a draw) 0.5."""
     return 1.0 if result.startswith("B+") else 0.0 if result.startswith("W+") else 0.5
@@ -110,7 +145,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--student", default="b6c48", help="student preset, when DIR has no rows.json yet")
     p.add_argument("--out", default=str(ROOT / "reports"))
+    p.add_argument("--sgf", default=None, metavar="NAME.tar.gz", help="archive every pairing's games as SGF (for "
+                   "`python -m zoo.arena recount`); a pairing played again replaces its games, the others are kept")
     args = p.parse_args()
+    if args.sgf and not is_archive(args.sgf):
+        p.error(f"--sgf {args.sgf}: expected an archive name ending in .tar.gz")
     torch.set_num_threads(args.threads)
     folder = Path(args.save)
     rows_file = folder / "rows.json"
@@ -136,12 +175,16 @@ def main() -> None:
             net = load_net(folder / f"{short}.pt")
         # Two halves with the opening samplers' seeds swapped: which seed a side gets decides its openings, and a
         # fixed assignment favours one side (fp32 against itself scored 62% with one assignment, 50% with the other).
-        halves = []
+        halves, seeds = [], []
         for seed_a, seed_b in ((args.seed + 1, args.seed + 2), (args.seed + 2, args.seed + 1)):
             a = OpeningPlayer(zero_player(net, game, args.simulations, args.seed), args.opening, seed_a)
             b = OpeningPlayer(zero_player(teacher, game, args.simulations, args.seed), args.opening, seed_b)
             halves.append(play_match(a, b, args.games // 2, game, names=(short, "fp32"), opening=0))
+            seeds.append(seed_a)
         records = [r for h in halves for r in h.records]
+        if args.sgf:
+            archive_games(args.sgf, short, [(s, h.records) for s, h in zip(seeds, halves, strict=True)],
+                          args.opening, folder / "sgf.lock")
         distinct = len({game_digest(m for _, m in r.moves) for r in records})
         match = MatchResult(sum(h.games for h in halves), sum(h.score for h in halves), records, distinct=distinct)
         lo, hi = match.interval()
@@ -160,7 +203,8 @@ def main() -> None:
              f"visited move), colours alternating, the first {args.opening} plies of each game sampled from each "
              "side's raw policy so that games differ (two halves with the samplers' seeds swapped); "
              "`python benchmarks/nets_strength.py --save DIR --games "
-             f"{args.games} --simulations {args.simulations} --opening {args.opening}`. Win rates with Wilson 95% "
+             f"{args.games} --simulations {args.simulations} --opening {args.opening}{sgf_flag(args)}`. Win rates "
+             "with Wilson 95% "
              "intervals; Elo against size and speed in [compression.md](compression.md).")
     if not rows_file.exists():
         print(f"{rows_file} not written yet: the reports are written by the next run once it is")
@@ -199,7 +243,7 @@ def write_compression(out: Path, run: dict, results: dict, args: argparse.Namesp
         table="\n".join(lines), games=args.games, sims=args.simulations, opening=args.opening, total=n,
         colour=ratings.colour_advantage, teacher=run["info"]["teacher"], half=elo_halfwidth(args.games),
         command=f"python benchmarks/nets_strength.py --save DIR --games {args.games} --simulations "
-                f"{args.simulations} --opening {args.opening}")
+                f"{args.simulations} --opening {args.opening}{sgf_flag(args)}")
     (out / "compression.md").write_text(text)
     print("\n".join(lines))
     print(f"wrote {out / 'compression.md'} and {folder / 'elo.png'}")
