@@ -132,7 +132,7 @@ def test_a_checkpoint_carrying_code_is_refused_and_runs_nothing(tmp_path: Path) 
 
 def test_resume_names_the_settings_that_differ_from_the_checkpoints_run() -> None:
     from agents.zero import ZeroConfig
-    from zoo.run.loop import changed_settings
+    from zoo.run.settings_diff import changed_settings
 
     saved = {"agent": {"name": "zero", "simulations": 48, "lr": 0.002}, "net": None}
     now = {"agent": {"name": "zero", "simulations": 16, "lr": 0.002, "search": "gumbel", "board_mix": ""}}
